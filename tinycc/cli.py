@@ -1,0 +1,275 @@
+"""The `tinycc` command: import, check, run and verify ONNX models.
+
+Every failure a user can cause ends in one line `tinycc: error: ...` and exit
+status 1; `--debug` shows the Python traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+
+from tinycc.errors import TinyccError
+
+DEFAULT_PIPELINE = "graph-canonicalize,graph-fold-qdq"
+
+
+def run_guarded(
+    action: Callable[[], object], *, debug: bool, prog: str = "tinycc"
+) -> None:
+    """Run `action`, turning every error into one line and exit status 1."""
+    try:
+        action()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:
+        if debug:
+            raise
+        print(f"{prog}: error: {one_line(error)}", file=sys.stderr)
+        sys.exit(1)
+
+
+def one_line(error: Exception) -> str:
+    from tinycc.ir import first_line
+
+    if isinstance(error, TinyccError):
+        return str(error)
+    if isinstance(error, ParseError | VerifyException | DiagnosticException):
+        return first_line(str(error), error)
+    if isinstance(error, OSError):
+        return f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")
+    return (
+        f"internal error: {type(error).__name__}: {error} "
+        "(please report it; --debug shows the traceback)"
+    )
+
+
+# Argument types -----------------------------------------------------------------
+
+
+def parse_shape_spec(text: str) -> tuple[str, tuple[int, ...]]:
+    """`name=1x3x224x224` -> ("name", (1, 3, 224, 224))."""
+    name, sep, dims = text.rpartition("=")
+    try:
+        if not sep or not name:
+            raise ValueError
+        shape = tuple(int(d) for d in dims.lower().split("x"))
+        if min(shape) < 1:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not NAME=DIMS like input=1x3x224x224"
+        ) from None
+    return name, shape
+
+
+def input_shapes(args: argparse.Namespace) -> dict[str, tuple[int, ...]]:
+    return dict(args.input_shape or [])
+
+
+# Loading models -------------------------------------------------------------------
+
+
+def load_model(path: str, args: argparse.Namespace, pipeline: str = ""):
+    """An `.onnx` (imported) or `.mlir` (parsed) model as a graph module."""
+    from tinycc.ir import read_module
+
+    if not Path(path).exists():
+        raise TinyccError(f"{path}: no such file")
+    if path.endswith(".mlir"):
+        module = read_module(path)
+    else:
+        from tinycc.importer import import_onnx
+
+        module = import_onnx(path, input_shapes=input_shapes(args)).module
+    if pipeline:
+        apply_pipeline(module, pipeline)
+    return module
+
+
+def apply_pipeline(module, spec: str) -> None:
+    from xdsl.passes import PassPipeline
+
+    from tinycc.ir import make_context
+    from tinycc.registry import get_all_passes
+
+    try:
+        pipeline = PassPipeline.parse_spec(get_all_passes(), spec)
+    except Exception as error:
+        raise TinyccError(f"bad pass pipeline '{spec}': {error}") from error
+    pipeline.apply(make_context(), module)
+    module.verify()
+
+
+def read_arrays(specs: Sequence[str] | None) -> dict[str | None, np.ndarray]:
+    """`--input in.npy` (the only input) or `--input name=in.npy`, repeated."""
+    arrays: dict[str | None, np.ndarray] = {}
+    for spec in specs or []:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = None, spec
+        try:
+            arrays[name] = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise TinyccError(f"{path}: cannot read numpy array ({error})") from error
+    return arrays
+
+
+def bind_inputs(module, given: dict[str | None, np.ndarray]) -> dict[str, np.ndarray]:
+    from tinycc.signature import inputs
+
+    names = [port.name for port in inputs(module)]
+    if None in given:
+        if len(names) != 1 or len(given) != 1:
+            raise TinyccError(
+                f"the model has inputs {', '.join(names)}: pass --input NAME=FILE.npy "
+                "for each"
+            )
+        return {names[0]: given[None]}
+    return dict(given)  # type: ignore[arg-type]
+
+
+# Commands ---------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    from tinycc.ir import print_module, write_module
+
+    module = load_model(args.model, args, args.passes)
+    if args.output is None:
+        sys.stdout.write(print_module(module)[0])
+        return
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    write_module(module, args.output)
+    print(f"wrote {args.output}", file=sys.stderr)
+
+
+def cmd_check(args: argparse.Namespace) -> None:
+    from tinycc.importer import check_onnx
+
+    problems = check_onnx(args.model, input_shapes=input_shapes(args))
+    if not problems:
+        print(f"{args.model}: supported")
+        return
+    for problem in problems:
+        print(f"{args.model}: {problem}")
+    print(f"{args.model}: {len(problems)} unsupported node(s)", file=sys.stderr)
+    sys.exit(1)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from tinycc.interpreter import run_module
+
+    module = load_model(args.model, args, args.passes)
+    outputs = run_module(module, bind_inputs(module, read_arrays(args.input)))
+    wanted = read_output_specs(args.output, list(outputs))
+    for name, path in wanted.items():
+        np.save(path, outputs[name])
+        print(
+            f"wrote {path} ({name}, {outputs[name].dtype}{list(outputs[name].shape)})",
+            file=sys.stderr,
+        )
+
+
+def read_output_specs(specs: Sequence[str] | None, names: list[str]) -> dict[str, str]:
+    """`--output out.npy` (first output) or `--output name=out.npy`, repeated."""
+    wanted: dict[str, str] = {}
+    for spec in specs or []:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = names[0], spec
+        if name not in names:
+            raise TinyccError(
+                f"the model has no output '{name}' (it has {', '.join(names)})"
+            )
+        wanted[name] = path
+    return wanted
+
+
+def cmd_verify(args: argparse.Namespace) -> None:
+    from tinycc.verify import verify_against_onnxruntime
+
+    report = verify_against_onnxruntime(
+        args.model,
+        inputs=read_arrays(args.input),
+        input_shapes=input_shapes(args),
+        pipeline=args.passes,
+        seed=args.seed,
+    )
+    print(report.text())
+    if not report.ok:
+        sys.exit(1)
+
+
+# Parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinycc",
+        description="Compile ONNX neural networks for microcontrollers.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("model", help="an .onnx model (or imported .mlir)")
+        sub.add_argument(
+            "--input-shape",
+            action="append",
+            type=parse_shape_spec,
+            metavar="NAME=DIMS",
+            help="fix a dynamic input shape, e.g. input=1x3x224x224",
+        )
+        return sub
+
+    def with_pipeline(sub: argparse.ArgumentParser, default: str) -> None:
+        sub.add_argument(
+            "-p",
+            "--passes",
+            default=default,
+            metavar="PIPELINE",
+            help=f"graph passes to run after import (default '{default}', '' none)",
+        )
+
+    sub = command("import", cmd_import, "import an ONNX model into graph-dialect IR")
+    sub.add_argument(
+        "-o", "--output", help="model.mlir (weights go to model.weights.npz)"
+    )
+    with_pipeline(sub, DEFAULT_PIPELINE)
+
+    command("check", cmd_check, "list every unsupported op, attribute and dtype")
+
+    sub = command("run", cmd_run, "run a model with the reference interpreter")
+    sub.add_argument(
+        "--input", action="append", metavar="[NAME=]FILE.npy", required=True
+    )
+    sub.add_argument(
+        "--output", action="append", metavar="[NAME=]FILE.npy", required=True
+    )
+    with_pipeline(sub, "")
+
+    sub = command("verify", cmd_verify, "compare tinycc with onnxruntime on a model")
+    sub.add_argument("--input", action="append", metavar="[NAME=]FILE.npy")
+    sub.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    with_pipeline(sub, DEFAULT_PIPELINE)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    run_guarded(lambda: args.handler(args), debug=args.debug)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Lazy registries of tinycc's dialects and passes (like xDSL's `universe`).
+
+Factories import their module only when asked for, so `tinycc-opt --help`
+stays fast however many passes there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from xdsl.ir import Dialect
+from xdsl.passes import ModulePass
+
+
+def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
+    def get_graph() -> Dialect:
+        from tinycc.dialects.graph import Graph
+
+        return Graph
+
+    def get_quant() -> Dialect:
+        from tinycc.dialects.quant import Quant
+
+        return Quant
+
+    return {"graph": get_graph, "quant": get_quant}
+
+
+def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    def get_graph_canonicalize() -> type[ModulePass]:
+        from tinycc.passes.graph_canonicalize import GraphCanonicalizePass
+
+        return GraphCanonicalizePass
+
+    def get_graph_fold_qdq() -> type[ModulePass]:
+        from tinycc.passes.graph_fold_qdq import GraphFoldQDQPass
+
+        return GraphFoldQDQPass
+
+    return {
+        "graph-canonicalize": get_graph_canonicalize,
+        "graph-fold-qdq": get_graph_fold_qdq,
+    }

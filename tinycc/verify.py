@@ -1,0 +1,146 @@
+"""`tinycc verify`: tinycc's result for a model next to onnxruntime's.
+
+Today the tinycc side is the reference interpreter on the imported (and
+canonicalized) graph; compiled back ends plug in here as they arrive.
+Tolerances: float outputs agree within 1e-5 of the output's scale; integer
+(quantized) outputs within 1 LSB, since onnxruntime requantizes in float
+with its own fused kernels (DESIGN.md section 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from tinycc.errors import TinyccError
+
+FLOAT_TOLERANCE = 1e-5
+INTEGER_TOLERANCE = 1
+
+_ONNX_TO_NUMPY = {
+    onnx.TensorProto.FLOAT: np.float32,
+    onnx.TensorProto.INT8: np.int8,
+    onnx.TensorProto.UINT8: np.uint8,
+    onnx.TensorProto.INT16: np.int16,
+    onnx.TensorProto.INT32: np.int32,
+}
+
+
+@dataclass
+class OutputComparison:
+    name: str
+    shape: tuple[int, ...]
+    max_abs_error: float
+    tolerance: float
+
+    @property
+    def ok(self) -> bool:
+        return self.max_abs_error <= self.tolerance
+
+
+@dataclass
+class VerifyReport:
+    model: str
+    comparisons: list[OutputComparison] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.comparisons)
+
+    def text(self) -> str:
+        lines = [f"{self.model}: tinycc reference interpreter vs onnxruntime"]
+        for c in self.comparisons:
+            verdict = "match" if c.ok else "MISMATCH"
+            lines.append(
+                f"  {c.name} {list(c.shape)}: max |diff| = {c.max_abs_error:.3g} "
+                f"(tolerance {c.tolerance:.3g}) {verdict}"
+            )
+        return "\n".join(lines)
+
+
+def random_inputs(
+    model: onnx.ModelProto, shapes: Mapping[str, tuple[int, ...]], seed: int
+):
+    """Seeded inputs: N(0,1) for floats, the full range for integers."""
+    rng = np.random.default_rng(seed)
+    initializers = {t.name for t in model.graph.initializer}
+    arrays: dict[str, np.ndarray] = {}
+    for value in model.graph.input:
+        if value.name in initializers:
+            continue
+        tensor = value.type.tensor_type
+        dtype = _ONNX_TO_NUMPY.get(tensor.elem_type)
+        if dtype is None:
+            raise TinyccError(
+                f"input '{value.name}': cannot generate data of this type"
+            )
+        shape = shapes.get(value.name) or tuple(
+            d.dim_value if d.HasField("dim_value") else 1 for d in tensor.shape.dim
+        )
+        if np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            arrays[value.name] = rng.integers(
+                info.min, info.max, shape, endpoint=True, dtype=dtype
+            )
+        else:
+            arrays[value.name] = rng.standard_normal(shape).astype(dtype)
+    return arrays
+
+
+def verify_against_onnxruntime(
+    path: str,
+    *,
+    inputs: Mapping[str | None, np.ndarray] | None = None,
+    input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+    pipeline: str = "",
+    seed: int = 0,
+) -> VerifyReport:
+    import onnxruntime
+
+    from tinycc.cli import apply_pipeline
+    from tinycc.importer import import_onnx
+    from tinycc.interpreter import run_module
+
+    if not path.endswith(".onnx") or not Path(path).exists():
+        raise TinyccError(f"{path}: verify needs an existing .onnx model")
+    model = onnx.load(path)
+    shapes = dict(input_shapes or {})
+    feeds = random_inputs(model, shapes, seed)
+    for name, array in (inputs or {}).items():
+        feeds[name if name is not None else next(iter(feeds))] = array
+
+    module = import_onnx(path, input_shapes=shapes).module
+    if pipeline:
+        apply_pipeline(module, pipeline)
+    ours = run_module(module, feeds)
+
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    theirs = dict(zip(names, session.run(names, feeds), strict=True))
+
+    report = VerifyReport(path)
+    for name in names:
+        expected, actual = theirs[name], ours[name]
+        if expected.shape != actual.shape:
+            error, tolerance = float("inf"), 0.0
+        elif np.issubdtype(expected.dtype, np.integer):
+            error = float(
+                np.max(
+                    np.abs(expected.astype(np.int64) - actual.astype(np.int64)),
+                    initial=0,
+                )
+            )
+            tolerance = float(INTEGER_TOLERANCE)
+        else:
+            error = float(np.max(np.abs(expected - actual), initial=0))
+            tolerance = FLOAT_TOLERANCE * max(
+                1.0, float(np.max(np.abs(expected), initial=0))
+            )
+        report.comparisons.append(
+            OutputComparison(name, expected.shape, error, tolerance)
+        )
+    return report
