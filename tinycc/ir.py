@@ -45,7 +45,7 @@ def parse_module(
         try:
             module = Parser(make_context(), text, name).parse_module()
         except ParseError as error:
-            raise TinyccError(f"{name}: {first_line(str(error), error)}") from error
+            raise TinyccError(first_line(str(error), error)) from error
     try:
         module.verify()
     except VerifyException as error:
@@ -62,12 +62,9 @@ def first_line(message: str, error: Exception) -> str:
     whole module; users want the one line that names the problem.
     """
     lines = [line.strip() for line in message.splitlines() if line.strip()]
-    if isinstance(error, ParseError) and lines:
-        # "<file>:L:C" then the excerpt, the caret line, and the message.
-        location = lines[0]
-        return (
-            f"{location.split(':', 1)[-1]}: {lines[-1]}" if len(lines) > 1 else location
-        )
+    if isinstance(error, ParseError) and len(lines) > 1:
+        # "<file>:L:C", the source excerpt, the caret line, the message.
+        return f"{lines[0]}: {lines[-1]}"
     return lines[0] if lines else type(error).__name__
 
 

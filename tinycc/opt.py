@@ -15,9 +15,12 @@ import sys
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.exceptions import VerifyException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from tinycc import weights
+from tinycc.errors import TinyccError
+from tinycc.ir import first_line
 from tinycc.registry import get_all_dialects, get_all_passes
 
 
@@ -56,6 +59,15 @@ class TinyccOptMain(xDSLOptMain):
     def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0):
         with weights.reading(self._input_weights()):
             return super().parse_chunk(chunk, file_extension, start_offset)
+
+    def apply_passes(self, prog: ModuleOp) -> None:
+        try:
+            super().apply_passes(prog)
+        except VerifyException as error:
+            message = first_line(str(error), error)
+            raise TinyccError(
+                f"{self.get_input_name()}: invalid IR: {message}"
+            ) from error
 
     def output_resulting_program(self, prog: ModuleOp) -> str:
         with weights.collecting() as arrays:
