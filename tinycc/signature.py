@@ -6,11 +6,13 @@ from the ONNX tensor's, `onnx.perm` with `ir = np.transpose(onnx, perm)`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
+    ArrayAttr,
     DenseArrayBase,
     DictionaryAttr,
     ModuleOp,
@@ -18,56 +20,65 @@ from xdsl.dialects.builtin import (
     TensorType,
     i64,
 )
+from xdsl.ir import Attribute
 
 from tinycc.errors import TinyccError
 
 
 @dataclass(frozen=True)
 class Port:
-    """One model input or output."""
+    """One model input or output, seen from ONNX: its name and layout."""
 
     name: str
     type: TensorType
-    perm: tuple[int, ...] | None
+    perm: tuple[int, ...]  # ir_array = np.transpose(onnx_array, perm)
+
+    @property
+    def onnx_shape(self) -> tuple[int, ...]:
+        return tuple(self.type.get_shape()[i] for i in np.argsort(self.perm))
 
     def to_ir(self, onnx_array: np.ndarray) -> np.ndarray:
-        return onnx_array if self.perm is None else np.transpose(onnx_array, self.perm)
+        return np.ascontiguousarray(np.transpose(onnx_array, self.perm))
 
     def to_onnx(self, ir_array: np.ndarray) -> np.ndarray:
-        return (
-            ir_array
-            if self.perm is None
-            else np.transpose(ir_array, np.argsort(self.perm))
-        )
+        return np.ascontiguousarray(np.transpose(ir_array, np.argsort(self.perm)))
 
 
-def port_attrs(name: str, perm: tuple[int, ...] | None = None) -> DictionaryAttr:
-    attrs = {"onnx.name": StringAttr(name)}
+def port_attrs(name: str, perm: Sequence[int] | None = None) -> DictionaryAttr:
+    """The attribute dictionary of an argument or result of `@main`."""
+    attrs: dict[str, Attribute] = {"onnx.name": StringAttr(name)}
     if perm is not None and tuple(perm) != tuple(range(len(perm))):
         attrs["onnx.perm"] = DenseArrayBase.from_list(i64, list(perm))
     return DictionaryAttr(attrs)
 
 
 def main_function(module: ModuleOp) -> func.FuncOp:
-    for op in module.ops:
-        if isinstance(op, func.FuncOp) and op.sym_name.data == "main":
-            return op
-    raise TinyccError("the module has no func.func @main")
+    functions = [op for op in module.ops if isinstance(op, func.FuncOp)]
+    if len(functions) != 1 or functions[0].sym_name.data != "main":
+        raise TinyccError("the module must hold exactly one function, @main")
+    return functions[0]
 
 
-def _ports(types, attrs, prefix: str) -> list[Port]:
+def _ports(
+    types: Sequence[Attribute], attrs: ArrayAttr[DictionaryAttr] | None, what: str
+) -> list[Port]:
     ports = []
     for index, type_ in enumerate(types):
         data = attrs.data[index].data if attrs is not None else {}
-        name = data["onnx.name"].data if "onnx.name" in data else f"{prefix}{index}"
-        perm = tuple(data["onnx.perm"].get_values()) if "onnx.perm" in data else None
-        ports.append(Port(name, type_, perm))
+        name, perm = data.get("onnx.name"), data.get("onnx.perm")
+        if not isinstance(name, StringAttr):
+            raise TinyccError(f"{what} {index} of @main has no onnx.name")
+        if not isinstance(type_, TensorType):
+            raise TinyccError(f"{what} {index} of @main is not a tensor")
+        rank = len(type_.get_shape())
+        order = perm.get_values() if isinstance(perm, DenseArrayBase) else range(rank)
+        ports.append(Port(name.data, type_, tuple(order)))
     return ports
 
 
 def inputs(module: ModuleOp) -> list[Port]:
     main = main_function(module)
-    return _ports(main.function_type.inputs.data, main.arg_attrs, "arg")
+    return _ports(main.function_type.inputs.data, main.arg_attrs, "argument")
 
 
 def outputs(module: ModuleOp) -> list[Port]:
