@@ -48,7 +48,7 @@ from xdsl.irdl import (
 )
 from xdsl.parser import Parser
 from xdsl.printer import Printer
-from xdsl.traits import ConstantLike, Pure
+from xdsl.traits import ConstantLike, OpTrait, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from tinycc import weights
@@ -218,6 +218,29 @@ def _check_choice(op: Operation, name: str, value: str, choices: Sequence[str]) 
         )
 
 
+class QuantizedTypesFitShapes(OpTrait):
+    """Per-axis quantized types have an in-range axis and one scale per index."""
+
+    def verify(self, op: Operation) -> None:
+        for value in (*op.operands, *op.results):
+            t = value.type
+            if not isinstance(t, TensorType):
+                continue
+            element = t.element_type
+            if not isinstance(element, UniformQuantizedType) or not element.is_per_axis:
+                continue
+            shape, axis = t.get_shape(), element.axis.data
+            if axis >= len(shape):
+                raise VerifyException(
+                    f"{op.name}: quantization axis {axis} of a rank-{len(shape)} tensor"
+                )
+            if len(element.scales.data) != shape[axis]:
+                raise VerifyException(
+                    f"{op.name}: {len(element.scales.data)} scales for dimension "
+                    f"{axis} of size {shape[axis]}"
+                )
+
+
 # Constant -------------------------------------------------------------------
 
 
@@ -235,7 +258,7 @@ class ConstantOp(IRDLOperation):
     sym_name = prop_def(StringAttr)
     value = prop_def(DenseIntOrFPElementsAttr)
     result = result_def(TensorType)
-    traits = traits_def(Pure(), ConstantLike())
+    traits = traits_def(Pure(), ConstantLike(), QuantizedTypesFitShapes())
 
     def __init__(
         self, sym_name: str, array: np.ndarray, result_type: TensorType | None = None
@@ -283,7 +306,9 @@ class ConstantOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> ConstantOp:
+        start = parser.pos
         name = parser.parse_symbol_name().data
+        end = parser.pos
         parser.parse_punctuation(":")
         result_type = tensor_type(parser.parse_type())
         element = result_type.element_type
@@ -301,7 +326,9 @@ class ConstantOp(IRDLOperation):
             if array is None:
                 parser.raise_error(
                     f"graph.constant @{name}: no data for this constant (is the "
-                    "weights side file missing?)"
+                    "weights side file missing?)",
+                    start,
+                    end,
                 )
         if array.dtype != weights.numpy_dtype(storage):
             parser.raise_error(
@@ -323,7 +350,7 @@ class GraphOp(IRDLOperation):
 
     assembly_format: ClassVar[str | None] = _FORMAT
     irdl_options = (ParsePropInAttrDict(),)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), QuantizedTypesFitShapes())
 
 
 class FusedClampMixin:

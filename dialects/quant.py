@@ -170,7 +170,7 @@ class UniformQuantizedType(ParametrizedAttribute, TypeAttribute):
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
         with parser.in_angle_brackets():
-            spelling = parser.parse_keyword_in(tuple(STORAGE_TYPES), "storage type")
+            spelling = parser.parse_keyword_in(tuple(STORAGE_TYPES), " as storage type")
             parser.parse_punctuation(":")
             expressed = parser.parse_type()
             axis = PER_TENSOR

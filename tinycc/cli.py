@@ -16,7 +16,9 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyExcepti
 
 from tinycc.errors import TinyccError
 
-DEFAULT_PIPELINE = "graph-canonicalize,graph-fold-qdq"
+# The second canonicalization folds what fold-qdq exposes (reshapes of
+# quantized constants) and fuses activations into the quantized ops.
+DEFAULT_PIPELINE = "graph-canonicalize,graph-fold-qdq,graph-canonicalize"
 
 
 def run_guarded(

@@ -64,6 +64,8 @@ class TinyccOptMain(xDSLOptMain):
         try:
             super().apply_passes(prog)
         except VerifyException as error:
+            if self.args.verify_diagnostics:
+                raise  # xDSLOptMain.run prints it and exits 0
             message = first_line(str(error), error)
             raise TinyccError(
                 f"{self.get_input_name()}: invalid IR: {message}"

@@ -61,7 +61,7 @@ def numpy_dtype(element_type: Attribute) -> np.dtype:
 
 def dense_from_numpy(array: np.ndarray) -> DenseIntOrFPElementsAttr:
     """A dense attribute sharing nothing with `array`, built from its bytes."""
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array, order="C")  # ascontiguousarray makes 0-d arrays 1-d
     tensor_type = TensorType(xdsl_element_type(array.dtype), array.shape)
     return DenseIntOrFPElementsAttr(tensor_type, BytesAttr(array.tobytes()))
 
