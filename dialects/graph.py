@@ -744,22 +744,35 @@ class ConcatOp(GraphOp):
         _check_shape(self, expected)
 
 
+PAD_MODES = ("constant", "reflect", "edge", "wrap")
+
+
 @irdl_op_definition
 class PadOp(GraphOp):
-    """Constant padding; `pads` = `[begin_0, ..., begin_n, end_0, ..., end_n]`."""
+    """Padding; `pads` = `[begin_0, ..., begin_n, end_0, ..., end_n]`.
+
+    `mode` is ONNX's: `constant` (with `value`, printed only when not the
+    default), `reflect` (mirror without repeating the edge), `edge` or `wrap`.
+    """
 
     name = "graph.pad"
     input = operand_def(TensorType)
     result = result_def(TensorType)
     pads = prop_def(DenseArrayBase[I64])
     value = prop_def(FloatAttr)
+    mode = prop_def(StringAttr, default_value=StringAttr("constant"))
 
     def verify_(self) -> None:
         shape, pads = shape_of(self.input), self.pads.get_values()
         _check_len(self, "pads", pads, 2 * len(shape))
+        _check_choice(self, "mode", self.mode.data, PAD_MODES)
         if min(pads, default=0) < 0:
             raise VerifyException("graph.pad: pads must be non-negative (use slice)")
         rank = len(shape)
+        if self.mode.data == "reflect" and any(
+            max(pads[i], pads[rank + i]) >= d for i, d in enumerate(shape)
+        ):
+            raise VerifyException("graph.pad: reflect pads must be below the size")
         _check_shape(self, [d + pads[i] + pads[rank + i] for i, d in enumerate(shape)])
 
 

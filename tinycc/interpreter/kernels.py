@@ -296,7 +296,9 @@ def concat(op: graph.ConcatOp, *inputs: np.ndarray) -> np.ndarray:
 def pad(op: graph.PadOp, x: np.ndarray) -> np.ndarray:
     pads = op.pads.get_values()
     widths = list(zip(pads[: x.ndim], pads[x.ndim :], strict=True))
-    return np.pad(x, widths, constant_values=_f32(op.value))
+    if op.mode.data == "constant":
+        return np.pad(x, widths, constant_values=_f32(op.value))
+    return np.pad(x, widths, mode=op.mode.data)
 
 
 @_kernel(graph.SliceOp)

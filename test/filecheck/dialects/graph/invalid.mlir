@@ -451,3 +451,17 @@ func.func @f(%x: tensor<4xf32>) {
   func.return
 }
 // CHECK: graph.dequantize: takes a quantized tensor, gives a real one
+
+// -----
+func.func @f(%x: tensor<2x3xf32>) {
+  %0 = graph.pad %x {pads = array<i64: 0, 3, 0, 0>, value = 0.0 : f32, mode = "reflect"} : (tensor<2x3xf32>) -> tensor<2x6xf32>
+  func.return
+}
+// CHECK: graph.pad: reflect pads must be below the size
+
+// -----
+func.func @f(%x: tensor<2x3xf32>) {
+  %0 = graph.pad %x {pads = array<i64: 0, 1, 0, 0>, value = 0.0 : f32, mode = "mirror"} : (tensor<2x3xf32>) -> tensor<2x4xf32>
+  func.return
+}
+// CHECK: graph.pad: mode must be one of constant, reflect, edge, wrap, got 'mirror'

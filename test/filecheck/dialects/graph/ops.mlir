@@ -134,3 +134,12 @@ func.func @attributes(%a: tensor<4xf32>) -> tensor<4xf32> {
   %0 = graph.relu %a {onnx.node = "Relu_0"} : (tensor<4xf32>) -> tensor<4xf32>
   func.return %0 : tensor<4xf32>
 }
+
+// CHECK-LABEL: func.func @pad_modes
+func.func @pad_modes(%x: tensor<1x4xf32>) {
+  // CHECK-NEXT: %0 = graph.pad %x {pads = array<i64: 0, 3, 0, 3>, value = 0.000000e+00 : f32, mode = "reflect"} : (tensor<1x4xf32>) -> tensor<1x10xf32>
+  %0 = graph.pad %x {pads = array<i64: 0, 3, 0, 3>, value = 0.0 : f32, mode = "reflect"} : (tensor<1x4xf32>) -> tensor<1x10xf32>
+  // CHECK-NEXT: %1 = graph.pad %x {pads = array<i64: 1, 5, 0, 0>, value = 0.000000e+00 : f32, mode = "edge"} : (tensor<1x4xf32>) -> tensor<2x9xf32>
+  %1 = graph.pad %x {pads = array<i64: 1, 5, 0, 0>, value = 0.0 : f32, mode = "edge"} : (tensor<1x4xf32>) -> tensor<2x9xf32>
+  func.return
+}

@@ -1,0 +1,59 @@
+"""Time to import and print the reference models (target: MobileNetV2-1.0 @224 < 5 s).
+
+    python bench/import_speed.py
+
+Prints one row per model: parameters, ONNX file size, import time, print
+time, and the size of the printed IR and of its weights side file. Wall
+times are noisy on shared machines; run it twice and read the ratio to the
+5 s target, not the third digit.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import onnx
+
+from tinycc import weights, zoo
+from tinycc.importer import import_onnx
+from tinycc.ir import print_module
+
+MODELS = {
+    "KWS DS-CNN": zoo.kws_dscnn,
+    "VWW MobileNetV1-0.25": zoo.vww_mobilenet_v1,
+    "ResNet-8": zoo.resnet8,
+    "FC autoencoder": zoo.fc_autoencoder,
+    "MobileNetV2-0.35 @144": lambda: zoo.mobilenet_v2(0.35, 144),
+    "MobileNetV2-1.0 @224": lambda: zoo.mobilenet_v2(1.0, 224),
+}
+
+
+def measure(name: str, model: onnx.ModelProto, folder: Path) -> str:
+    path = folder / "model.onnx"
+    onnx.save(model, path)
+    start = time.perf_counter()
+    module = import_onnx(path).module
+    imported = time.perf_counter()
+    text, arrays = print_module(module)
+    side = folder / "model.weights.npz"
+    weights.save_npz(side, arrays)
+    printed = time.perf_counter()
+    return (
+        f"| {name} | {zoo.count_params(model):,} | {path.stat().st_size / 1e6:.2f} MB "
+        f"| {imported - start:.2f} s | {printed - imported:.2f} s "
+        f"| {len(text) / 1e3:.1f} kB | {side.stat().st_size / 1e6:.2f} MB |"
+    )
+
+
+def main() -> None:
+    print("| model | params | .onnx | import | print + save | IR text | weights.npz |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, build in MODELS.items():
+            print(measure(name, build(), Path(tmp)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
