@@ -9,7 +9,6 @@ models of `../shared/models` must come out all-int8 with unchanged outputs.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -386,11 +385,6 @@ def test_qdq_conv_with_float_bias_quantizes_it() -> None:
 
 # Real QDQ models ------------------------------------------------------------------
 
-SHARED = Path(
-    os.environ.get(
-        "TINYCC_SHARED_MODELS", Path(__file__).parents[3] / "shared" / "models"
-    )
-)
 INT8_MODELS = [
     "kws/kws_ref_model.onnx",
     "vww/vww_96_int8.onnx",
@@ -401,21 +395,19 @@ INT8_MODELS = [
 ]
 
 
-@pytest.mark.skipif(
-    not SHARED.is_dir() and os.environ.get("CI") != "true",
-    reason=f"no MLPerf Tiny models at {SHARED}",
-)
 @pytest.mark.parametrize("model", INT8_MODELS)
-def test_tf2onnx_qdq_model_becomes_all_int8(model: str) -> None:
+def test_tf2onnx_qdq_model_becomes_all_int8(model: str, shared_models: Path) -> None:
     """tf2onnx's QDQ MLPerf Tiny models: after the pipeline every op computes on
     quantized tensors, and the outputs are exactly the QDQ graph's."""
-    imported = import_onnx(SHARED / model)
+    imported = import_onnx(shared_models / model)
     after = apply(imported.module, PIPELINE)
     for op in after.walk():
         if op.name.startswith("graph.") and not isinstance(op, graph.ConstantOp):
             assert not isinstance(op, graph.QuantizeOp | graph.DequantizeOp), op.name
             assert all(graph.is_quantized(v) for v in (*op.operands, *op.results))
-    inputs = {imported.inputs[0]: np.load(SHARED / Path(model).parent / "input.npy")}
+    inputs = {
+        imported.inputs[0]: np.load(shared_models / Path(model).parent / "input.npy")
+    }
     before, folded = run_module(imported.module, inputs), run_module(after, inputs)
     for name, expected in before.items():
         np.testing.assert_array_equal(folded[name], expected)
