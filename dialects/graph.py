@@ -178,6 +178,14 @@ def shape_of(value: SSAValue | Attribute) -> tuple[int, ...]:
     return tensor_type(value).get_shape()
 
 
+def storage_dtype(value: SSAValue | Attribute) -> np.dtype:
+    """The numpy dtype holding a tensor's values (the storage if quantized)."""
+    element = tensor_type(value).element_type
+    if isinstance(element, UniformQuantizedType):
+        return element.numpy_dtype
+    return weights.numpy_dtype(element)
+
+
 def is_quantized(value: SSAValue | Attribute) -> bool:
     return isinstance(tensor_type(value).element_type, UniformQuantizedType)
 

@@ -6,15 +6,14 @@ as small patterns applied greedily until nothing changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     Float32Type,
     ModuleOp,
-    StringAttr,
     TensorType,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -27,12 +26,10 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from tinycc import weights
 from tinycc.dialects.graph import (
     AddOp,
     BatchNormOp,
     ClampOp,
-    ConstantOp,
     Conv2DOp,
     DequantizeOp,
     FullyConnectedOp,
@@ -48,69 +45,22 @@ from tinycc.dialects.graph import (
     f32_attr,
     i64_array,
     shape_of,
+    storage_dtype,
     tensor_type,
 )
 from tinycc.dialects.quant import UniformQuantizedType
+from tinycc.passes.graph_rewriting import (
+    ConstantNames,
+    constant_of,
+    node_name,
+    rebuild,
+)
 
 # Folding may grow a constant to twice its inputs' size, or to this many bytes.
 FOLD_GROWTH_LIMIT = 2
 FOLD_BYTES_LIMIT = 64 * 1024
 
 LinearOp = Conv2DOp | FullyConnectedOp
-
-
-@dataclass
-class ConstantNames:
-    """Hands out `graph.constant` symbol names no other constant uses.
-
-    Named constants share one namespace in the weights side file, so every
-    constant a pattern creates needs a fresh name.
-    """
-
-    taken: set[str] = field(default_factory=set[str])
-
-    @staticmethod
-    def of(module: ModuleOp) -> ConstantNames:
-        return ConstantNames(
-            {op.sym_name.data for op in module.walk() if isinstance(op, ConstantOp)}
-        )
-
-    def fresh(self, base: str) -> str:
-        name, suffix = base, 0
-        while name in self.taken:
-            suffix += 1
-            name = f"{base}_{suffix}"
-        self.taken.add(name)
-        return name
-
-    def constant(
-        self, base: str, array: np.ndarray, result_type: TensorType | None = None
-    ) -> ConstantOp:
-        """A constant with a fresh name, its value named the same in printed IR."""
-        op = ConstantOp(self.fresh(base), array, result_type)
-        op.result.name_hint = op.sym_name.data
-        return op
-
-
-def node_name(op: Operation) -> str:
-    """What to call constants derived from `op`: its ONNX node, else its value."""
-    node = op.attributes.get("onnx.node")
-    if isinstance(node, StringAttr) and node.data:
-        return node.data
-    if op.results and op.results[0].name_hint:
-        return op.results[0].name_hint
-    return op.name.removeprefix("graph.")
-
-
-def constant_of(value: SSAValue) -> ConstantOp | None:
-    return value.owner if isinstance(value.owner, ConstantOp) else None
-
-
-def storage_dtype(value_type: Attribute) -> np.dtype:
-    element = tensor_type(value_type).element_type
-    if isinstance(element, UniformQuantizedType):
-        return element.numpy_dtype
-    return weights.numpy_dtype(element)
 
 
 def nbytes(value_type: Attribute) -> int:
@@ -123,23 +73,6 @@ def element_type(value: SSAValue) -> Attribute:
 
 def is_f32(value: SSAValue) -> bool:
     return isinstance(element_type(value), Float32Type)
-
-
-def rebuild(
-    op: Operation,
-    operands: Sequence[SSAValue],
-    result_type: Attribute,
-    properties: dict[str, Attribute] | None = None,
-) -> Operation:
-    """`op` again, with new operands/result type and some properties replaced."""
-    new = type(op).create(
-        operands=list(operands),
-        result_types=[result_type],
-        properties={**op.properties, **(properties or {})},
-        attributes=dict(op.attributes),
-    )
-    new.results[0].name_hint = op.results[0].name_hint
-    return new
 
 
 def clamp_of(op: Operation) -> dict[str, Attribute]:

@@ -35,7 +35,7 @@ from tinycc.dialects.graph import (
     tensor_type,
 )
 from tinycc.dialects.quant import PER_TENSOR, UniformQuantizedType
-from tinycc.passes.graph_canonicalize import ConstantNames, constant_of, rebuild
+from tinycc.passes.graph_rewriting import ConstantNames, constant_of, rebuild
 
 
 def dequantized(value: SSAValue) -> SSAValue | None:

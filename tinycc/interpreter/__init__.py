@@ -87,14 +87,6 @@ def _from_real(value: np.ndarray, type_: Attribute) -> np.ndarray:
     return np.asarray(value, weights.numpy_dtype(element))
 
 
-def _value_dtype(type_: Attribute) -> np.dtype:
-    """The numpy dtype holding values of a tensor type (storage for quantized)."""
-    element = graph.tensor_type(type_).element_type
-    if isinstance(element, UniformQuantizedType):
-        return element.numpy_dtype
-    return weights.numpy_dtype(element)
-
-
 # Evaluating ops ------------------------------------------------------------------
 
 
@@ -157,7 +149,7 @@ def run_function(function: func.FuncOp, args: Sequence[np.ndarray]) -> list[np.n
 
 def _checked(port: signature.Port, array: np.ndarray) -> np.ndarray:
     """An input in IR layout, after checking it is what the model takes."""
-    dtype = _value_dtype(port.type)
+    dtype = graph.storage_dtype(port.type)
     if array.dtype != dtype or array.shape != port.onnx_shape:
         raise TinyccError(
             f"input '{port.name}': expected {dtype} of shape "
