@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from xdsl.context import Context
+from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Attribute
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.universe import Universe
 from xdsl.utils.exceptions import ParseError, VerifyException
 
 from tinycc import weights
+from tinycc.dialects.graph import ConstantOp
+from tinycc.dialects.quant import UniformQuantizedType
 from tinycc.errors import TinyccError
 from tinycc.registry import get_all_dialects
 
@@ -28,12 +35,82 @@ def make_context() -> Context:
     return ctx
 
 
+@dataclass(eq=False, repr=False)
+class AliasingPrinter(Printer):
+    """A printer that writes some types by alias (`!q_conv1_weight`).
+
+    Per-axis quantized types carry one scale per channel and appear in every
+    op that touches the tensor; printing them once, at the top of the file,
+    keeps int8 IR readable. The parser reads MLIR alias definitions back.
+    """
+
+    aliases: dict[Attribute, str] = field(default_factory=dict[Attribute, str])
+
+    def print_attribute(self, attribute: Attribute) -> None:
+        alias = self.aliases.get(attribute)
+        if alias is None:
+            super().print_attribute(attribute)
+        else:
+            self.print_string(alias)
+
+    def print_aliases(self) -> None:
+        for attribute, alias in self.aliases.items():
+            self.print_string(f"{alias} = ")
+            super().print_attribute(attribute)
+            self.print_string("\n")
+
+
+def type_aliases(module: ModuleOp) -> dict[Attribute, str]:
+    """Aliases for the per-axis quantized types of `module`, in order of use.
+
+    A type first produced by a constant is named after it (`@conv1.weight`
+    gives `!q_conv1_weight`), others `!q0`, `!q1`...
+    """
+    aliases: dict[Attribute, str] = {}
+    taken: set[str] = set()
+
+    def name_for(hint: str | None) -> str:
+        base = "q_" + re.sub(r"[^A-Za-z0-9_]", "_", hint) if hint else "q"
+        name, index = base, 0 if hint is None else 1
+        while name in taken or (hint is None and name == "q"):
+            name, index = (
+                f"{base}{index}" if hint is None else f"{base}_{index}",
+                index + 1,
+            )
+        taken.add(name)
+        return "!" + name
+
+    for op in module.walk():
+        hint = op.sym_name.data if isinstance(op, ConstantOp) else None
+        types = [v.type for v in op.results]
+        if isinstance(op, func.FuncOp):
+            types = [*op.function_type.inputs, *op.function_type.outputs]
+        for type_ in types:
+            element = getattr(type_, "element_type", None)
+            if (
+                isinstance(element, UniformQuantizedType)
+                and element.is_per_axis
+                and element not in aliases
+            ):
+                aliases[element] = name_for(hint)
+    return aliases
+
+
+def write_ir(module: ModuleOp, stream: IO[str], **printer_options: bool) -> None:
+    """The module's custom syntax, per-axis quantized types by alias."""
+    printer = AliasingPrinter(
+        stream=stream, aliases=type_aliases(module), **printer_options
+    )
+    printer.print_aliases()
+    printer.print_op(module)
+    stream.write("\n")
+
+
 def print_module(module: ModuleOp) -> tuple[str, dict[str, np.ndarray]]:
     """IR text plus the arrays of the constants it refers to by name."""
     out = StringIO()
     with weights.collecting() as arrays:
-        Printer(stream=out).print_op(module)
-    out.write("\n")
+        write_ir(module, out)
     return out.getvalue(), arrays
 
 

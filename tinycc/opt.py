@@ -12,16 +12,35 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from typing import IO
 
+from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.targets.mlir import MLIRTarget
 from xdsl.utils.exceptions import VerifyException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from tinycc import weights
 from tinycc.errors import TinyccError
-from tinycc.ir import first_line
+from tinycc.ir import first_line, write_ir
 from tinycc.registry import get_all_dialects, get_all_passes
+
+
+@dataclass(frozen=True)
+class AliasingMLIRTarget(MLIRTarget):
+    """xDSL's `mlir` target, printing per-axis quantized types by alias."""
+
+    def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
+        if self.print_generic_format or self.syntax_highlight:
+            super().emit(ctx, module, output)
+            return
+        write_ir(
+            module,
+            output,
+            print_properties_as_attributes=self.print_properties_as_attributes,
+            print_debuginfo=self.print_debuginfo,
+        )
 
 
 class TinyccOptMain(xDSLOptMain):
@@ -34,6 +53,10 @@ class TinyccOptMain(xDSLOptMain):
         super().register_all_passes()
         for name, factory in get_all_passes().items():
             self.register_pass(name, factory)
+
+    def register_all_targets(self) -> None:
+        super().register_all_targets()
+        self.available_targets["mlir"] = lambda: AliasingMLIRTarget
 
     def register_all_frontends(self) -> None:
         super().register_all_frontends()

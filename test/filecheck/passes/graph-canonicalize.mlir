@@ -387,7 +387,7 @@ func.func @dead_code(%x: tensor<2xf32>, %unused: tensor<2xf32>) -> tensor<2xf32>
 // (axis 0), not when quantized per column (axis 1).
 // CHECK-LABEL: func.func @flatten_fc_quantized
 // CHECK-NEXT:    %w1 = graph.constant @w1
-// CHECK-NEXT:    %w0.hwc = graph.constant @w0.hwc : tensor<2x4x!quant.uniform<i8:f32:0, {0.5:0, 0.25:0}>> = dense<{{\[}}[1, 3, 2, 4], [5, 7, 6, 8]]>
+// CHECK-NEXT:    %w0.hwc = graph.constant @w0.hwc : tensor<2x4x!q_w0_hwc> = dense<{{\[}}[1, 3, 2, 4], [5, 7, 6, 8]]>
 // CHECK-NEXT:    %f = graph.reshape %x : (tensor<1x1x2x2x!quant.uniform<i8:f32, 0.1:0>>) -> tensor<1x4x!quant.uniform<i8:f32, 0.1:0>>
 // CHECK-NEXT:    %y = graph.fully_connected %f, %w0.hwc
 // CHECK-NEXT:    %t1 = graph.transpose %x

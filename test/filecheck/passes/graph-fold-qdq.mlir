@@ -5,9 +5,9 @@
 // dequantized, and a quantize of the result. The conv takes the quantized
 // values directly; properties and attributes stay.
 // CHECK-LABEL: func.func @conv
-// CHECK-NEXT:    %w = graph.constant @w : tensor<2x1x1x2x!quant.uniform<i8:f32:0, {0.5:0, 0.25:0}>> = dense<{{\[\[\[\[}}1, 2]]], {{\[\[\[}}3, 4]]]]>
-// CHECK-NEXT:    %b = graph.constant @b : tensor<2x!quant.uniform<i32:f32:0, {0.05:0, 0.025:0}>> = dense<[10, -10]>
-// CHECK-NEXT:    %c = graph.conv2d %x, %w, %b {onnx.node = "Conv_0", strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, groups = 1 : i64, clamp_min = 0.000000e+00 : f32} : (tensor<1x2x2x2x!quant.uniform<i8:f32, 0.1:-5>>, tensor<2x1x1x2x!quant.uniform<i8:f32:0, {0.5:0, 0.25:0}>>, tensor<2x!quant.uniform<i32:f32:0, {0.05:0, 0.025:0}>>) -> tensor<1x2x2x2x!quant.uniform<u8:f32, 0.2:0>>
+// CHECK-NEXT:    %w = graph.constant @w : tensor<2x1x1x2x!q_w> = dense<{{\[\[\[\[}}1, 2]]], {{\[\[\[}}3, 4]]]]>
+// CHECK-NEXT:    %b = graph.constant @b : tensor<2x!q_b> = dense<[10, -10]>
+// CHECK-NEXT:    %c = graph.conv2d %x, %w, %b {onnx.node = "Conv_0", strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, groups = 1 : i64, clamp_min = 0.000000e+00 : f32} : (tensor<1x2x2x2x!quant.uniform<i8:f32, 0.1:-5>>, tensor<2x1x1x2x!q_w>, tensor<2x!q_b>) -> tensor<1x2x2x2x!quant.uniform<u8:f32, 0.2:0>>
 // CHECK-NEXT:    %y = graph.dequantize %c
 // CHECK-NEXT:    func.return %y
 func.func @conv(%x: tensor<1x2x2x2x!quant.uniform<i8:f32, 0.1:-5>>) -> tensor<1x2x2x2xf32> {
@@ -28,9 +28,9 @@ func.func @conv(%x: tensor<1x2x2x2x!quant.uniform<i8:f32, 0.1:-5>>) -> tensor<1x
 // output channel (0.1 * [0.5, 0.25]), zero point 0: round([1, -0.5, 0.0124] /
 // [0.05, 0.025, 0.025]) = [20, -20, 0] (0.496 rounds to 0).
 // CHECK-LABEL: func.func @fc_float_bias
-// CHECK-NEXT:    %w = graph.constant @w : tensor<3x2x!quant.uniform<i8:f32:0, {0.5:0, 0.25:0, 0.25:0}>>
-// CHECK-NEXT:    %b.q = graph.constant @b.q : tensor<3x!quant.uniform<i32:f32:0, {0.05:0, 0.025:0, 0.025:0}>> = dense<[20, -20, 0]>
-// CHECK-NEXT:    %f = graph.fully_connected %x, %w, %b.q : (tensor<4x2x!quant.uniform<u8:f32, 0.1:128>>, tensor<3x2x!quant.uniform<i8:f32:0, {0.5:0, 0.25:0, 0.25:0}>>, tensor<3x!quant.uniform<i32:f32:0, {0.05:0, 0.025:0, 0.025:0}>>) -> tensor<4x3x!quant.uniform<i8:f32, 0.3:1>>
+// CHECK-NEXT:    %w = graph.constant @w : tensor<3x2x!q_w>
+// CHECK-NEXT:    %b.q = graph.constant @b.q : tensor<3x!q_b_q> = dense<[20, -20, 0]>
+// CHECK-NEXT:    %f = graph.fully_connected %x, %w, %b.q : (tensor<4x2x!quant.uniform<u8:f32, 0.1:128>>, tensor<3x2x!q_w>, tensor<3x!q_b_q>) -> tensor<4x3x!quant.uniform<i8:f32, 0.3:1>>
 // CHECK-NEXT:    func.return %f
 func.func @fc_float_bias(%x: tensor<4x2x!quant.uniform<u8:f32, 0.1:128>>) -> tensor<4x3x!quant.uniform<i8:f32, 0.3:1>> {
   %w = graph.constant @w : tensor<3x2x!quant.uniform<i8:f32:0, {0.5:0, 0.25:0, 0.25:0}>> = dense<[[1, 2], [3, 4], [5, 6]]>
@@ -87,9 +87,9 @@ func.func @chain(%x: tensor<1x4x4x2x!quant.uniform<i8:f32, 0.1:0>>) -> (tensor<1
 // side (a per-axis type's axis follows a transpose), so the reader folds.
 // CHECK-LABEL: func.func @sink_dequantize
 // CHECK-NEXT:    %w = graph.constant @w
-// CHECK-NEXT:    %t = graph.transpose %w {perm = array<i64: 1, 0>} : (tensor<3x2x!quant.uniform<i8:f32:0, {0.5:0, 0.25:0, 0.125:0}>>) -> tensor<2x3x!quant.uniform<i8:f32:1, {0.5:0, 0.25:0, 0.125:0}>>
+// CHECK-NEXT:    %t = graph.transpose %w {perm = array<i64: 1, 0>} : (tensor<3x2x!q_w>) -> tensor<2x3x!q0>
 // CHECK-NEXT:    %r = graph.reshape %x : (tensor<1x1x3x!quant.uniform<i8:f32, 0.1:0>>) -> tensor<1x3x!quant.uniform<i8:f32, 0.1:0>>
-// CHECK-NEXT:    %f = graph.fully_connected %r, %t : (tensor<1x3x!quant.uniform<i8:f32, 0.1:0>>, tensor<2x3x!quant.uniform<i8:f32:1, {0.5:0, 0.25:0, 0.125:0}>>) -> tensor<1x2x!quant.uniform<i8:f32, 0.2:0>>
+// CHECK-NEXT:    %f = graph.fully_connected %r, %t : (tensor<1x3x!quant.uniform<i8:f32, 0.1:0>>, tensor<2x3x!q0>) -> tensor<1x2x!quant.uniform<i8:f32, 0.2:0>>
 // CHECK-NEXT:    %p = graph.dequantize %w
 // CHECK-NEXT:    %s = graph.reshape %p : (tensor<3x2xf32>) -> tensor<6xf32>
 // CHECK-NEXT:    func.return %f, %s
