@@ -30,6 +30,8 @@ from xdsl.parser import AttrParser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
+from tinycc import weights
+
 # Storage spelling (MLIR's) -> (bit width, signed).
 STORAGE_TYPES: dict[str, tuple[int, bool]] = {
     "i8": (8, True),
@@ -154,6 +156,21 @@ class UniformQuantizedType(ParametrizedAttribute, TypeAttribute):
                 )
 
     # Syntax ----------------------------------------------------------------
+    def print_by_reference(self, printer: Printer, name: str) -> None:
+        """`!quant.uniform<i8:f32:0, @name>`, the parameters in the weights file.
+
+        A per-channel type of a wide layer holds thousands of scales; printed
+        inline they would dwarf the IR, so they travel with the weights as
+        `<name>.scales` and `<name>.zero_points`.
+        """
+        printer.print_string(f"!{self.name}<{self.storage_name}:")
+        printer.print_attribute(self.expressed)
+        printer.print_string(f":{self.axis.data}, @{name}>")
+        weights.deposit(f"{name}.scales", np.array(self.scale_values, np.float64))
+        weights.deposit(
+            f"{name}.zero_points", np.array(self.zero_point_values, np.int64)
+        )
+
     def print_parameters(self, printer: Printer) -> None:
         with printer.in_angle_brackets():
             printer.print_string(f"{self.storage_name}:")
@@ -185,6 +202,8 @@ class UniformQuantizedType(ParametrizedAttribute, TypeAttribute):
 
             if axis == PER_TENSOR:
                 pairs = [parse_pair()]
+            elif (reference := parser.parse_optional_symbol_name()) is not None:
+                pairs = _stored_parameters(parser, reference.data)
             else:
                 pairs = parser.parse_comma_separated_list(
                     parser.Delimiter.BRACES, parse_pair
@@ -196,6 +215,18 @@ class UniformQuantizedType(ParametrizedAttribute, TypeAttribute):
             ArrayAttr([FloatData(s) for s, _ in pairs]),
             ArrayAttr([IntAttr(z) for _, z in pairs]),
         )
+
+
+def _stored_parameters(parser: AttrParser, name: str) -> list[tuple[float, int]]:
+    """The (scale, zero point) pairs `@name` refers to in the weights file."""
+    scales = weights.lookup(f"{name}.scales")
+    zero_points = weights.lookup(f"{name}.zero_points")
+    if scales is None or zero_points is None or scales.shape != zero_points.shape:
+        parser.raise_error(
+            f"no quantization parameters for @{name} (is the weights side file "
+            "missing?)"
+        )
+    return [(float(s), int(z)) for s, z in zip(scales, zero_points, strict=True)]
 
 
 Quant = Dialect("quant", [], [UniformQuantizedType])

@@ -56,7 +56,13 @@ class AliasingPrinter(Printer):
     def print_aliases(self) -> None:
         for attribute, alias in self.aliases.items():
             self.print_string(f"{alias} = ")
-            super().print_attribute(attribute)
+            if (
+                isinstance(attribute, UniformQuantizedType)
+                and len(attribute.scales) > weights.INLINE_ELEMENTS
+            ):
+                attribute.print_by_reference(self, alias.removeprefix("!"))
+            else:
+                super().print_attribute(attribute)
             self.print_string("\n")
 
 

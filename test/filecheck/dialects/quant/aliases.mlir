@@ -16,3 +16,4 @@ func.func @main(%x: tensor<3x2xf32>) -> tensor<2xf32> {
   %q = graph.quantize %x : (tensor<3x2xf32>) -> tensor<3x2x!quant.uniform<i8:f32:1, {0.125:1, 0.0625:-1}>>
   func.return %d : tensor<2xf32>
 }
+
