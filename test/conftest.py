@@ -1,4 +1,4 @@
-"""Shared fixtures: the MLPerf Tiny models of `../shared/models`."""
+"""Shared test setup: reproducible hypothesis runs, the MLPerf Tiny models."""
 
 from __future__ import annotations
 
@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# A test run must be reproducible: hypothesis tries the same examples every
+# time. HYPOTHESIS_PROFILE=explore searches with fresh seeds instead.
+settings.register_profile("reproducible", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "reproducible"))
 
 SHARED_MODELS = Path(
     os.environ.get(
