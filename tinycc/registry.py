@@ -23,7 +23,12 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return Quant
 
-    return {"graph": get_graph, "quant": get_quant}
+    def get_tile() -> Dialect:
+        from tinycc.dialects.tile import Tile
+
+        return Tile
+
+    return {"graph": get_graph, "quant": get_quant, "tile": get_tile}
 
 
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
@@ -37,7 +42,19 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return GraphFoldQDQPass
 
+    def get_lower_graph_to_tile() -> type[ModulePass]:
+        from tinycc.passes.conversions.graph_to_tile import LowerGraphToTilePass
+
+        return LowerGraphToTilePass
+
+    def get_tile() -> type[ModulePass]:
+        from tinycc.passes.tile import TilePass
+
+        return TilePass
+
     return {
         "graph-canonicalize": get_graph_canonicalize,
         "graph-fold-qdq": get_graph_fold_qdq,
+        "lower-graph-to-tile": get_lower_graph_to_tile,
+        "tile": get_tile,
     }

@@ -39,6 +39,7 @@ from tinycc.dialects import graph
 from tinycc.dialects.quant import UniformQuantizedType
 from tinycc.errors import TinyccError
 from tinycc.interpreter.kernels import KERNELS
+from tinycc.interpreter.tile import TILE_OPS, TileFunctions
 
 __all__ = ["dequantize", "evaluate_op", "quantize", "run_function", "run_module"]
 
@@ -133,7 +134,7 @@ def run_function(function: func.FuncOp, args: Sequence[np.ndarray]) -> list[np.n
     """Run a function on values in IR layout (storage integers when quantized)."""
     for op in function.body.walk():
         if (
-            not isinstance(op, func.ReturnOp | graph.ConstantOp)
+            not isinstance(op, (func.ReturnOp, graph.ConstantOp, *TILE_OPS))
             and type(op) not in KERNELS
         ):
             raise TinyccError(f"the reference interpreter cannot run {op.name}")
@@ -141,6 +142,7 @@ def run_function(function: func.FuncOp, args: Sequence[np.ndarray]) -> list[np.n
     interpreter = Interpreter(parent if isinstance(parent, ModuleOp) else ModuleOp([]))
     interpreter.register_implementations(FuncFunctions())
     interpreter.register_implementations(GraphFunctions())
+    interpreter.register_implementations(TileFunctions())
     return list(interpreter.call_op(function, tuple(args)))
 
 
