@@ -196,6 +196,8 @@ def read_output_specs(specs: Sequence[str] | None, names: list[str]) -> dict[str
 
 
 def cmd_verify(args: argparse.Namespace) -> None:
+    import json
+
     from tinycc.verify import verify_against_onnxruntime
 
     report = verify_against_onnxruntime(
@@ -204,22 +206,95 @@ def cmd_verify(args: argparse.Namespace) -> None:
         input_shapes=input_shapes(args),
         pipeline=args.passes,
         seed=args.seed,
+        target=args.target,
     )
-    print(report.text())
+    for name, path in read_output_specs(args.output, list(report.outputs)).items():
+        np.save(path, report.outputs[name])
+    print(json.dumps(report.json(), sort_keys=True) if args.json else report.text())
     if not report.ok:
         sys.exit(1)
+
+
+def cmd_compile(args: argparse.Namespace) -> None:
+    from tinycc.compile import (
+        LEVELS,
+        compile_model,
+        default_pipeline,
+        model_identifier,
+        summary,
+        write_outputs,
+    )
+    from tinycc.ir import print_module, write_module
+
+    name = args.name or model_identifier(args.model)
+    io_in_arena = args.io == "arena"
+    if args.print_pipeline:
+        print(default_pipeline(name, io_in_arena))
+        return
+    stop_at = args.emit if args.emit in LEVELS else "loop"
+    module, compiled = compile_model(
+        args.model,
+        target=args.target,
+        name=name,
+        pipeline=args.passes,
+        io_in_arena=io_in_arena,
+        input_shapes=input_shapes(args),
+        stop_at=stop_at,
+    )
+    if args.emit in LEVELS:
+        if args.output is None:
+            sys.stdout.write(print_module(module)[0])
+        else:
+            Path(args.output).mkdir(parents=True, exist_ok=True)
+            write_module(module, Path(args.output) / f"{name}.{args.emit}.mlir")
+        return
+    if compiled is None:
+        raise TinyccError("the pipeline given with -p does not reach the loop level")
+    budget = args.ram_budget
+    if budget is not None and compiled.report["arena_bytes"] > budget:
+        raise TinyccError(
+            f"{args.model}: arena {compiled.report['arena_bytes']:,} B exceeds "
+            f"--ram-budget {budget:,} B (peak at layer "
+            f"'{compiled.report['peak_layer']}')"
+        )
+    written = write_outputs(compiled, Path(args.output or "."))
+    print(summary(compiled))
+    print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+
+
+def parse_bytes(text: str) -> int:
+    """`65536`, `64k`, `64K`, `1m`: a byte count."""
+    units = {"": 1, "k": 1024, "m": 1024 * 1024}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit.isdigit():
+        number, unit = text, ""
+    if unit not in units or not number.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a size like 65536, 64k or 1m"
+        )
+    return int(number) * units[unit]
 
 
 # Parser -------------------------------------------------------------------------------
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line and exit status 1, like every other error."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(1)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="tinycc",
         description="Compile ONNX neural networks for microcontrollers.",
     )
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser
+    )
 
     def command(name: str, handler, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
@@ -262,8 +337,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("verify", cmd_verify, "compare tinycc with onnxruntime on a model")
     sub.add_argument("--input", action="append", metavar="[NAME=]FILE.npy")
+    sub.add_argument("--output", action="append", metavar="[NAME=]FILE.npy")
     sub.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    sub.add_argument(
+        "--target",
+        choices=["host"],
+        help="compile for this target and run the C (default: the interpreter)",
+    )
+    sub.add_argument("--json", action="store_true", help="one JSON object on stdout")
     with_pipeline(sub, DEFAULT_PIPELINE)
+
+    sub = command("compile", cmd_compile, "compile a model to C")
+    sub.add_argument("-o", "--output", metavar="DIR", help="output directory (.)")
+    sub.add_argument("--target", default="host", choices=["host"])
+    sub.add_argument("--name", help="C prefix of the API (default: from the file)")
+    sub.add_argument(
+        "--io",
+        choices=["arena", "user"],
+        default="arena",
+        help="input/output in the arena (least RAM) or the caller's buffers",
+    )
+    sub.add_argument(
+        "--emit",
+        choices=["graph", "tile", "loop", "c"],
+        default="c",
+        help="print the IR at a level instead of writing C",
+    )
+    sub.add_argument("--print-pipeline", action="store_true")
+    sub.add_argument("--ram-budget", type=parse_bytes, metavar="BYTES")
+    sub.add_argument("-p", "--passes", metavar="PIPELINE", help="replace the pipeline")
     return parser
 
 

@@ -25,6 +25,7 @@ from tinycc import weights
 from tinycc.errors import TinyccError
 from tinycc.ir import first_line, write_ir
 from tinycc.registry import get_all_dialects, get_all_passes
+from tinycc.targets.c.target import CTarget
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class TinyccOptMain(xDSLOptMain):
     def register_all_targets(self) -> None:
         super().register_all_targets()
         self.available_targets["mlir"] = lambda: AliasingMLIRTarget
+        self.available_targets["c"] = lambda: CTarget
 
     def register_all_frontends(self) -> None:
         super().register_all_frontends()

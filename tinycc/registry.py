@@ -47,6 +47,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return LowerGraphToTilePass
 
+    def get_bufferize() -> type[ModulePass]:
+        from tinycc.passes.conversions.tile_to_loop import BufferizePass
+
+        return BufferizePass
+
     def get_tile() -> type[ModulePass]:
         from tinycc.passes.tile import TilePass
 
@@ -56,5 +61,6 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "graph-canonicalize": get_graph_canonicalize,
         "graph-fold-qdq": get_graph_fold_qdq,
         "lower-graph-to-tile": get_lower_graph_to_tile,
+        "bufferize": get_bufferize,
         "tile": get_tile,
     }

@@ -37,6 +37,7 @@ class OutputComparison:
     shape: tuple[int, ...]
     max_abs_error: float
     tolerance: float
+    max_rel_error: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -46,14 +47,35 @@ class OutputComparison:
 @dataclass
 class VerifyReport:
     model: str
+    engine: str
     comparisons: list[OutputComparison] = field(default_factory=list)
+    arena_bytes: int | None = None
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def json(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "engine": self.engine,
+            "match": self.ok,
+            "max_abs_error": max(
+                (c.max_abs_error for c in self.comparisons), default=0.0
+            ),
+            "max_rel_error": max(
+                (c.max_rel_error for c in self.comparisons), default=0.0
+            ),
+            "arena_bytes": self.arena_bytes,
+            "outputs": {
+                c.name: {"shape": list(c.shape), "max_abs_error": c.max_abs_error}
+                for c in self.comparisons
+            },
+        }
 
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.comparisons)
 
     def text(self) -> str:
-        lines = [f"{self.model}: tinycc reference interpreter vs onnxruntime"]
+        lines = [f"{self.model}: tinycc {self.engine} vs onnxruntime"]
         for c in self.comparisons:
             verdict = "match" if c.ok else "MISMATCH"
             lines.append(
@@ -99,6 +121,8 @@ def verify_against_onnxruntime(
     input_shapes: Mapping[str, tuple[int, ...]] | None = None,
     pipeline: str = "",
     seed: int = 0,
+    target: str | None = None,
+    workdir: Path | None = None,
 ) -> VerifyReport:
     import onnxruntime
 
@@ -114,10 +138,13 @@ def verify_against_onnxruntime(
     for name, array in (inputs or {}).items():
         feeds[name if name is not None else next(iter(feeds))] = array
 
-    module = import_onnx(path, input_shapes=shapes).module
-    if pipeline:
-        apply_pipeline(module, pipeline)
-    ours = run_module(module, feeds)
+    if target is None:
+        module = import_onnx(path, input_shapes=shapes).module
+        if pipeline:
+            apply_pipeline(module, pipeline)
+        ours, arena = run_module(module, feeds), None
+    else:
+        ours, arena = run_compiled(path, feeds, shapes, target, workdir)
 
     # Unoptimized onnxruntime computes ONNX's definition (QDQ: dequantize,
     # float op, quantize); its fused int8 kernels may differ by 1 LSB a layer.
@@ -130,7 +157,8 @@ def verify_against_onnxruntime(
     names = [o.name for o in session.get_outputs()]
     theirs = dict(zip(names, session.run(names, feeds), strict=True))
 
-    report = VerifyReport(path)
+    engine = "reference interpreter" if target is None else f"generated C ({target})"
+    report = VerifyReport(path, engine, arena_bytes=arena, outputs=ours)
     for name in names:
         expected, actual = theirs[name], ours[name]
         if expected.shape != actual.shape:
@@ -148,7 +176,34 @@ def verify_against_onnxruntime(
             tolerance = FLOAT_TOLERANCE * max(
                 1.0, float(np.max(np.abs(expected), initial=0))
             )
+        scale = float(np.max(np.abs(expected), initial=0))
+        relative = error / scale if scale else error
         report.comparisons.append(
-            OutputComparison(name, expected.shape, error, tolerance)
+            OutputComparison(name, expected.shape, error, tolerance, relative)
         )
     return report
+
+
+def run_compiled(
+    path: str,
+    feeds: Mapping[str, np.ndarray],
+    shapes: Mapping[str, tuple[int, ...]],
+    target: str,
+    workdir: Path | None,
+) -> tuple[dict[str, np.ndarray], int]:
+    """Compile for `target`, build and run the C; outputs by ONNX name."""
+    import tempfile
+
+    from tinycc import host
+    from tinycc.compile import compile_model, write_outputs
+
+    _, compiled = compile_model(path, target=target, input_shapes=dict(shapes))
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(workdir or scratch)
+        write_outputs(compiled, directory)
+        program = host.build(directory, compiled.name, compiled.module)
+        inputs, outputs = host.ports(compiled.module)
+        arrays = [port.to_ir(np.asarray(feeds[port.name])) for port in inputs]
+        results = host.run(program, arrays, outputs)
+    ours = {p.name: p.to_onnx(r) for p, r in zip(outputs, results, strict=True)}
+    return ours, int(compiled.report["arena_bytes"])

@@ -1,0 +1,157 @@
+"""`tinycc compile`: an ONNX model to C99 files and a report.
+
+The default pipeline takes the imported graph through canonicalization,
+the tile level and bufferization into the loop level, which the C back end
+prints. Every level can be printed for inspection (`--emit`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp
+
+from tinycc.cli import DEFAULT_PIPELINE, apply_pipeline
+from tinycc.errors import TinyccError
+
+REPORT_SCHEMA = "tinycc.report/1"
+LEVELS = ("graph", "tile", "loop")
+
+
+def model_identifier(path: str) -> str:
+    """`models/KWS-ds_cnn.onnx` -> `kws_ds_cnn`: the C prefix of the API."""
+    stem = re.sub(r"[^A-Za-z0-9_]", "_", Path(path).stem).lower()
+    return stem if stem[:1].isalpha() else f"model_{stem}"
+
+
+def pipeline_for(name: str, io_in_arena: bool) -> dict[str, str]:
+    """The passes that reach each level, in order."""
+    return {
+        "graph": DEFAULT_PIPELINE,
+        "tile": "lower-graph-to-tile",
+        "loop": f"bufferize{{model={name} io_in_arena={str(io_in_arena).lower()}}}",
+    }
+
+
+def default_pipeline(name: str, io_in_arena: bool) -> str:
+    return ",".join(pipeline_for(name, io_in_arena).values())
+
+
+@dataclass
+class Compiled:
+    name: str
+    module: ModuleOp  # loop level
+    report: dict[str, object] = field(default_factory=dict)
+
+
+def layer_summaries(module: ModuleOp) -> list[dict[str, object]]:
+    layers = []
+    for op in module.ops:
+        if not isinstance(op, func.FuncOp):
+            continue
+        info = op.attributes.get("tinycc.layer")
+        if not isinstance(info, DictionaryAttr):
+            continue
+        entry: dict[str, object] = {"name": op.sym_name.data}
+        for key, value in info.data.items():
+            entry[key] = (
+                value.value.data if isinstance(value, IntegerAttr) else value.data
+            )
+        layers.append(entry)
+    return layers
+
+
+def weights_bytes(module: ModuleOp) -> int:
+    total = 0
+    for op in module.ops:
+        if isinstance(op, memref.GlobalOp):
+            total += len(op.initial_value.data.data)
+    return total
+
+
+def build_report(compiled_module: ModuleOp, source: bytes, name: str, target: str):
+    memory = compiled_module.attributes.get("tinycc.memory")
+    if not isinstance(memory, DictionaryAttr):
+        raise TinyccError("internal: the loop-level module has no memory plan")
+    plan = memory.data
+    layers = layer_summaries(compiled_module)
+    peak_step = plan["peak_step"].value.data
+    return {
+        "schema": REPORT_SCHEMA,
+        "model": name,
+        "model_sha256": hashlib.sha256(source).hexdigest(),
+        "target": target,
+        "arena_bytes": plan["arena_bytes"].value.data,
+        "lower_bound_bytes": plan["lower_bound_bytes"].value.data,
+        "weights_bytes": weights_bytes(compiled_module),
+        "macs": sum(int(layer.get("macs", 0)) for layer in layers),
+        "peak_layer": layers[peak_step]["name"] if peak_step < len(layers) else None,
+        "live_at_peak": [s.data for s in plan["live_at_peak"].data],
+        "layers": layers,
+    }
+
+
+def compile_model(
+    path: str,
+    *,
+    target: str = "host",
+    name: str | None = None,
+    pipeline: str | None = None,
+    io_in_arena: bool = True,
+    input_shapes: dict[str, tuple[int, ...]] | None = None,
+    stop_at: str = "loop",
+) -> tuple[ModuleOp, Compiled | None]:
+    """Import and lower; returns the module at `stop_at` and, at the loop
+    level, the compiled model with its report."""
+    from tinycc.importer import import_onnx
+
+    if target != "host":
+        raise TinyccError(f"unknown target '{target}' (available: host)")
+    name = name or model_identifier(path)
+    source = Path(path).read_bytes()
+    module = import_onnx(path, input_shapes=input_shapes or {}).module
+    if pipeline is not None:
+        apply_pipeline(module, pipeline)
+        if "tinycc.memory" not in module.attributes:
+            return module, None
+    else:
+        for level, passes in pipeline_for(name, io_in_arena).items():
+            apply_pipeline(module, passes)
+            if level == stop_at:
+                break
+        if stop_at != "loop":
+            return module, None
+    compiled = Compiled(name, module, build_report(module, source, name, target))
+    return module, compiled
+
+
+def write_outputs(compiled: Compiled, directory: Path) -> list[Path]:
+    from tinycc.targets.c import emit_files
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, text in emit_files(compiled.module, compiled.name).items():
+        path = directory / filename
+        path.write_text(text)
+        written.append(path)
+    report = directory / "report.json"
+    report.write_text(json.dumps(compiled.report, indent=2, sort_keys=True) + "\n")
+    written.append(report)
+    return written
+
+
+def summary(compiled: Compiled) -> str:
+    r = compiled.report
+    lines = [
+        f"{r['model']}: {len(r['layers'])} layers, {r['macs']:,} MACs",
+        f"  arena    {r['arena_bytes']:>10,} B  (layer-by-layer bound "
+        f"{r['lower_bound_bytes']:,} B)",
+        f"  weights  {r['weights_bytes']:>10,} B  (const, flash)",
+        f"  peak at  {r['peak_layer']}: {', '.join(r['live_at_peak'])}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,136 @@
+"""Build generated C for the host and run it: the `--target host` runner.
+
+A small `main.c` reads each input as raw little-endian float32 from a file,
+calls `<model>_run`, and writes each output the same way. Arrays cross the
+boundary in the IR layout (NHWC); the caller converts with the ports'
+`onnx.perm`, as `tinycc run` does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from tinycc import signature
+from tinycc.errors import TinyccError
+
+WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
+SANITIZERS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+
+
+def compiler() -> str:
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        raise TinyccError("no host C compiler found (install gcc or set CC)")
+    return cc
+
+
+def harness(
+    name: str, inputs: Sequence[signature.Port], outputs: Sequence[signature.Port]
+) -> str:
+    """`main.c`: argv = input files then output files."""
+
+    def count(port: signature.Port) -> int:
+        return int(np.prod(port.type.get_shape()))
+
+    lines = [
+        "#include <stdio.h>",
+        '#include "model.h"',
+        "",
+        "static int transfer(const char *path, float *data, size_t count, int out) {",
+        '    FILE *file = fopen(path, out ? "wb" : "rb");',
+        "    size_t done;",
+        "    if (file == NULL) return 1;",
+        "    done = out ? fwrite(data, sizeof *data, count, file)",
+        "               : fread(data, sizeof *data, count, file);",
+        "    return (fclose(file) != 0) || done != count;",
+        "}",
+        "",
+    ]
+    ports = [*inputs, *outputs]
+    for index, port in enumerate(ports):
+        lines.append(f"static float port{index}[{count(port)}];")
+    lines += [
+        "",
+        "int main(int argc, char **argv) {",
+        f"    if (argc != {len(ports) + 1}) return 2;",
+    ]
+    for index, port in enumerate(inputs):
+        call = f"transfer(argv[{index + 1}], port{index}, {count(port)}, 0)"
+        lines.append(f"    if ({call}) return 3;")
+    arguments = ", ".join(f"port{i}" for i in range(len(ports)))
+    lines.append(f"    if ({name}_run({arguments}) != 0) return 4;")
+    for index, port in enumerate(outputs, start=len(inputs)):
+        call = f"transfer(argv[{index + 1}], port{index}, {count(port)}, 1)"
+        lines.append(f"    if ({call}) return 5;")
+    lines += ["    return 0;", "}", ""]
+    return "\n".join(lines)
+
+
+def build(
+    directory: Path, name: str, module, *, sanitize: bool = False, optimize: str = "-O2"
+) -> Path:
+    """Compile the files in `directory` plus a harness into `directory/run`."""
+    loop_inputs, loop_outputs = ports(module)
+    (directory / "main.c").write_text(harness(name, loop_inputs, loop_outputs))
+    sources = [str(directory / f) for f in ("model.c", "model_weights.c", "main.c")]
+    program = directory / "run"
+    flags = [*WARNINGS, optimize, *(SANITIZERS if sanitize else ())]
+    command = [compiler(), *flags, "-o", str(program), *sources, "-lm"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise TinyccError(
+            f"the host C compiler failed on {directory}: {done.stderr.strip()[:2000]}"
+        )
+    return program
+
+
+def ports(module) -> tuple[list[signature.Port], list[signature.Port]]:
+    """Inputs and outputs of the loop-level run function, by `tinycc.role`."""
+    from tinycc.targets.c.files import entry_function
+
+    entry = entry_function(module)
+    found: dict[str, list[signature.Port]] = {"input": [], "output": []}
+    attrs = entry.arg_attrs.data if entry.arg_attrs is not None else ()
+    for type_, attr in zip(entry.function_type.inputs.data, attrs, strict=True):
+        data = attr.data
+        role = data["tinycc.role"].data
+        if role == "arena":
+            continue
+        if str(type_.element_type) != "f32":
+            raise TinyccError("host runs of int8 models come with issue 4")
+        rank = len(type_.get_shape())
+        perm = data.get("onnx.perm")
+        order = tuple(perm.get_values()) if perm is not None else tuple(range(rank))
+        found[role].append(signature.Port(data["onnx.name"].data, type_, order))
+    return found["input"], found["output"]
+
+
+def run(
+    program: Path, arrays: Sequence[np.ndarray], outputs: Sequence[signature.Port]
+) -> list[np.ndarray]:
+    """Run the built program on IR-layout inputs; IR-layout outputs."""
+    directory = program.parent
+    paths = []
+    for index, array in enumerate(arrays):
+        path = directory / f"input{index}.bin"
+        path.write_bytes(np.ascontiguousarray(array, "<f4").tobytes())
+        paths.append(str(path))
+    out_paths = [str(directory / f"output{i}.bin") for i in range(len(outputs))]
+    done = subprocess.run(
+        [str(program), *paths, *out_paths], capture_output=True, text=True, timeout=600
+    )
+    if done.returncode != 0:
+        raise TinyccError(
+            f"the generated program failed (exit {done.returncode}): "
+            f"{done.stderr.strip()[:2000]}"
+        )
+    return [
+        np.fromfile(path, "<f4").reshape(port.type.get_shape())
+        for path, port in zip(out_paths, outputs, strict=True)
+    ]

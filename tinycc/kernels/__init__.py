@@ -1,0 +1,129 @@
+"""Kernel builders: one graph compute op as a loop-level function (float32).
+
+`build_layer(op, name)` gives
+
+    func.func private @name(%input: memref<...>, ..., %output: memref<...>)
+
+with one memref per tensor operand of `op` (weights included, operand order)
+and the result last; the body is `scf.for` nests over `index`, `arith`/`math`
+on scalars and `memref.load`/`memref.store` (see `docs/lowering.md`). The
+function carries `tinycc.layer = {op, shape, macs}` for reports and for the
+emitter's comment. The loops of each op family are described in its module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    DictionaryAttr,
+    Float32Type,
+    IntegerAttr,
+    MemRefType,
+    StringAttr,
+)
+from xdsl.ir import Block, Operation, Region, SSAValue
+
+from tinycc.dialects import graph
+from tinycc.errors import TinyccError
+from tinycc.kernels import (
+    conv,
+    data,
+    elementwise,
+    linear,
+    pool,
+    reduce,
+    resize,
+    softmax,
+)
+from tinycc.kernels.builder import KernelBuilder
+
+__all__ = ["KERNELS", "build_layer", "macs", "supported"]
+
+Kernel = Callable[[KernelBuilder, Operation, list[SSAValue], SSAValue], None]
+
+KERNELS: dict[type[Operation], Kernel] = {
+    **conv.KERNELS,
+    **linear.KERNELS,
+    **elementwise.KERNELS,
+    **softmax.KERNELS,
+    **pool.KERNELS,
+    **reduce.KERNELS,
+    **data.KERNELS,
+    **resize.KERNELS,
+}
+
+
+def supported(op: Operation) -> str | None:
+    """None if `build_layer` handles `op`, else the reason it does not."""
+    values = (*op.operands, *op.results)
+    if any(graph.is_quantized(value) for value in values):
+        return "int8 kernels come with issue 4"
+    if type(op) not in KERNELS:
+        return f"no kernel for {op.name}"
+    for value in values:
+        element = graph.tensor_type(value).element_type
+        if not isinstance(element, Float32Type):
+            return f"{element} tensors: the kernels are float32 only"
+    return None
+
+
+def macs(op: Operation) -> int:
+    """Multiply-accumulates, counted as in published figures (and
+    `tinycc.zoo.count_macs`): every tap of a convolution, padding included;
+    M*N*K for matrix products; nothing for other ops."""
+    outputs = math.prod(graph.shape_of(op.results[0]))
+    if isinstance(op, graph.Conv2DOp):
+        return outputs * math.prod(graph.shape_of(op.weight)[1:])
+    if isinstance(op, graph.FullyConnectedOp):
+        return outputs * graph.shape_of(op.weight)[1]
+    if isinstance(op, graph.MatMulOp):
+        return outputs * graph.shape_of(op.lhs)[-1]
+    return 0
+
+
+def build_layer(op: Operation, name: str) -> func.FuncOp:
+    """The loop-level function computing `op` into its last argument."""
+    reason = supported(op)
+    if reason is not None:
+        raise TinyccError(f"{op.name}: {reason}")
+    values = [*op.operands, op.results[0]]
+    block = Block(arg_types=[_buffer_type(v) for v in values])
+    for arg, arg_name in zip(block.args, _argument_names(op), strict=True):
+        arg.name_hint = arg_name
+    body = Region(block)
+    kb = KernelBuilder(block)
+    KERNELS[type(op)](kb, op, list(block.args[:-1]), block.args[-1])
+    kb.insert(func.ReturnOp())
+    kb.finish()
+    function = func.FuncOp(name, ([a.type for a in block.args], []), body, "private")
+    function.attributes["tinycc.layer"] = DictionaryAttr(
+        {
+            "op": StringAttr(op.name),
+            "shape": StringAttr(
+                "x".join(map(str, graph.shape_of(op.results[0]))) or "scalar"
+            ),
+            "macs": IntegerAttr(macs(op), 64),
+        }
+    )
+    return function
+
+
+def _buffer_type(value: SSAValue) -> MemRefType:
+    tensor = graph.tensor_type(value)
+    return MemRefType(tensor.element_type, tensor.get_shape())
+
+
+def _argument_names(op: Operation) -> list[str]:
+    """The op definition's operand names (`input`, `weight`, `bias`, ...;
+    `inputs0`, `inputs1`... for a variadic operand), then `output`."""
+    names = []
+    for name, _ in op.get_irdl_definition().operands:
+        value = getattr(op, name)
+        if isinstance(value, SSAValue):
+            names.append(name)
+        elif value is not None:
+            names.extend(f"{name}{i}" for i in range(len(value)))
+    return [*names, "output"]
