@@ -103,7 +103,7 @@ def ports(module) -> tuple[list[signature.Port], list[signature.Port]]:
         if role == "arena":
             continue
         if str(type_.element_type) != "f32":
-            raise TinyccError("host runs of int8 models come with issue 4")
+            raise TinyccError("host runs of int8 models are not implemented yet")
         rank = len(type_.get_shape())
         perm = data.get("onnx.perm")
         order = tuple(perm.get_values()) if perm is not None else tuple(range(rank))

@@ -41,6 +41,7 @@ from xdsl.utils.exceptions import PassFailedException
 
 from tinycc import kernels, signature
 from tinycc.dialects import graph, tile
+from tinycc.errors import TinyccError
 from tinycc.memory import Liveness, Plan, liveness_of, plan
 
 ARENA_ALIGNMENT = 16
@@ -114,12 +115,6 @@ class LoopModuleBuilder:
         while name in self.layer_names:
             name += "_"
         self.layer_names.add(name)
-        reason = kernels.supported(op.inner)
-        if reason is not None:
-            node = op.attributes.get("onnx.node", StringAttr("?")).data
-            raise PassFailedException(
-                f"bufferize: node '{node}' ({op.inner.name}): {reason}"
-            )
         layer = kernels.build_layer(op.inner, name)
         info = dict(layer.attributes.get("tinycc.layer", DictionaryAttr({})).data)
         info["live_bytes"] = IntegerAttr(self.live_bytes(step), 64)
@@ -203,6 +198,22 @@ class LoopModuleBuilder:
         return self.schedule.names[op.result] == self.schedule.names.get(op.inputs[0])
 
 
+def check_kernels(steps: list[Operation]) -> None:
+    """Every layer without a kernel, reported at once."""
+    problems = []
+    for op in steps:
+        if not isinstance(op, tile.ComputeOp):
+            continue
+        reason = kernels.supported(op.inner)
+        if reason is not None:
+            node = op.attributes.get("onnx.node", StringAttr("?")).data
+            problems.append(f"  node '{node}' ({op.inner.name}): {reason}")
+    if problems:
+        raise TinyccError(
+            f"{len(problems)} layer(s) cannot be compiled yet:\n" + "\n".join(problems)
+        )
+
+
 def port_attrs(port: signature.Port, role: str) -> DictionaryAttr:
     """`onnx.name`/`onnx.perm` of the port, and its role in the run function."""
     attrs = dict(signature.port_attrs(port.name, port.perm).data)
@@ -235,6 +246,7 @@ class BufferizePass(ModulePass):
         main = signature.main_function(op)
         check_schedulable(main)
         schedule = liveness_of(op, self.io_in_arena)
+        check_kernels(schedule.ops)
         arena_plan = plan(schedule.buffers, alignment=ARENA_ALIGNMENT)
         builder = LoopModuleBuilder(
             c_identifier(self.model),

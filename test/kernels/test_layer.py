@@ -57,7 +57,7 @@ def test_int8_is_not_supported_yet() -> None:
 }}""",
         "graph.relu",
     )
-    assert kernels.supported(op) == "int8 kernels come with issue 4"
+    assert kernels.supported(op) == "int8 (quantized) kernels are not implemented yet"
     with pytest.raises(TinyccError, match="issue 4"):
         kernels.build_layer(op, "relu")
     quantize = _op(
@@ -67,7 +67,7 @@ def test_int8_is_not_supported_yet() -> None:
 }}""",
         "graph.quantize",
     )
-    assert kernels.supported(quantize) == "int8 kernels come with issue 4"
+    assert kernels.supported(quantize) == "int8 (quantized) kernels are not implemented yet"
 
 
 def test_other_element_types_and_ops_are_not_supported() -> None:

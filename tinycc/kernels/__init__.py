@@ -60,7 +60,7 @@ def supported(op: Operation) -> str | None:
     """None if `build_layer` handles `op`, else the reason it does not."""
     values = (*op.operands, *op.results)
     if any(graph.is_quantized(value) for value in values):
-        return "int8 kernels come with issue 4"
+        return "int8 (quantized) kernels are not implemented yet"
     if type(op) not in KERNELS:
         return f"no kernel for {op.name}"
     for value in values:
