@@ -20,15 +20,6 @@ import onnx
 from tinycc import host, zoo
 from tinycc.compile import compile_model, write_outputs
 
-MODELS = {
-    "KWS DS-CNN": zoo.kws_dscnn,
-    "VWW MobileNetV1-0.25": zoo.vww_mobilenet_v1,
-    "ResNet-8": zoo.resnet8,
-    "FC autoencoder": zoo.fc_autoencoder,
-    "MobileNetV2-0.35 @144": lambda: zoo.mobilenet_v2(0.35, 144),
-    "MobileNetV2-1.0 @224": lambda: zoo.mobilenet_v2(1.0, 224),
-}
-
 
 def measure(name: str, model: onnx.ModelProto, folder: Path) -> str:
     path = folder / "model.onnx"
@@ -54,7 +45,7 @@ def main() -> None:
         "| weights B | MACs |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, build in MODELS.items():
+    for name, build in zoo.REFERENCE_MODELS.items():
         with tempfile.TemporaryDirectory() as tmp:
             print(measure(name, build(), Path(tmp)), flush=True)
 

@@ -23,15 +23,6 @@ from tinycc.cli import DEFAULT_PIPELINE, apply_pipeline
 from tinycc.importer import import_onnx
 from tinycc.ir import print_module
 
-MODELS = {
-    "KWS DS-CNN": zoo.kws_dscnn,
-    "VWW MobileNetV1-0.25": zoo.vww_mobilenet_v1,
-    "ResNet-8": zoo.resnet8,
-    "FC autoencoder": zoo.fc_autoencoder,
-    "MobileNetV2-0.35 @144": lambda: zoo.mobilenet_v2(0.35, 144),
-    "MobileNetV2-1.0 @224": lambda: zoo.mobilenet_v2(1.0, 224),
-}
-
 
 def measure(name: str, model: onnx.ModelProto, folder: Path) -> str:
     path = folder / "model.onnx"
@@ -60,7 +51,7 @@ def main() -> None:
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, build in MODELS.items():
+        for name, build in zoo.REFERENCE_MODELS.items():
             model = build()
             print(measure(name, model, Path(tmp)), flush=True)
             quantized = zoo.quantize_qdq(model, samples=2)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ OPSET = 17
 IR_VERSION = 8  # the IR version that introduced opset 17; onnxruntime 1.31 accepts it
 
 __all__ = [
+    "REFERENCE_MODELS",
     "count_macs",
     "count_params",
     "fc_autoencoder",
@@ -335,6 +336,16 @@ def mobilenet_v2(
     x = b.conv_bn_act(x, "conv_last", last, 1, act="relu6")
     return b.build(b.classifier_head(x, classes, pool=None), [1, classes])
 
+
+# The reference set our tests and benchmarks run, by display name.
+REFERENCE_MODELS: dict[str, Callable[[], onnx.ModelProto]] = {
+    "KWS DS-CNN": kws_dscnn,
+    "VWW MobileNetV1-0.25": vww_mobilenet_v1,
+    "ResNet-8": resnet8,
+    "FC autoencoder": fc_autoencoder,
+    "MobileNetV2-0.35 @144": lambda: mobilenet_v2(0.35, 144),
+    "MobileNetV2-1.0 @224": lambda: mobilenet_v2(1.0, 224),
+}
 
 # ---------------------------------------------------------------------------
 # Complexity counting

@@ -67,7 +67,10 @@ def test_int8_is_not_supported_yet() -> None:
 }}""",
         "graph.quantize",
     )
-    assert kernels.supported(quantize) == "int8 (quantized) kernels are not implemented yet"
+    assert (
+        kernels.supported(quantize)
+        == "int8 (quantized) kernels are not implemented yet"
+    )
 
 
 def test_other_element_types_and_ops_are_not_supported() -> None:
