@@ -18,6 +18,7 @@ import numpy as np
 
 from tinycc import signature
 from tinycc.errors import TinyccError
+from tinycc.targets.c.names import c_identifier
 
 WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
 SANITIZERS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
@@ -64,7 +65,7 @@ def harness(
         call = f"transfer(argv[{index + 1}], port{index}, {count(port)}, 0)"
         lines.append(f"    if ({call}) return 3;")
     arguments = ", ".join(f"port{i}" for i in range(len(ports)))
-    lines.append(f"    if ({name}_run({arguments}) != 0) return 4;")
+    lines.append(f"    if ({c_identifier(name)}_run({arguments}) != 0) return 4;")
     for index, port in enumerate(outputs, start=len(inputs)):
         call = f"transfer(argv[{index + 1}], port{index}, {count(port)}, 1)"
         lines.append(f"    if ({call}) return 5;")

@@ -38,10 +38,11 @@ class Port:
         return tuple(self.type.get_shape()[i] for i in np.argsort(self.perm))
 
     def to_ir(self, onnx_array: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.transpose(onnx_array, self.perm))
+        # np.ascontiguousarray would turn a rank-0 array into rank 1.
+        return np.asarray(np.transpose(onnx_array, self.perm), order="C")
 
     def to_onnx(self, ir_array: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.transpose(ir_array, np.argsort(self.perm)))
+        return np.asarray(np.transpose(ir_array, np.argsort(self.perm)), order="C")
 
 
 def port_attrs(name: str, perm: Sequence[int] | None = None) -> DictionaryAttr:

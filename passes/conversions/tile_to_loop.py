@@ -177,6 +177,8 @@ class LoopModuleBuilder:
             name = self.layer(op, step)
             builder.insert(func.CallOp(name, [*operands, buffers[op.result]], []))
         for value, user in zip(returned, user_outputs, strict=True):
+            if isinstance(value.owner, graph.ConstantOp):  # a constant output
+                buffers[value] = self.weight(value.owner, builder)
             if buffers[value] is not user:
                 builder.insert(memref.CopyOp(buffers[value], user))
         builder.insert(func.ReturnOp())

@@ -83,7 +83,12 @@ def liveness_of(module: ModuleOp, io_in_arena: bool = True) -> Liveness:
             if operand in values:
                 values[operand].last = step
         meaning, outer = _meaning(op)
-        if _is_view(meaning):
+        # A caller's buffer cannot be viewed from the arena: with user I/O a
+        # reshape of an input, or one that is returned, is a real copy.
+        touches_io = op.operands[0] in main.args or any(
+            use.operation is main.body.block.last_op for use in op.results[0].uses
+        )
+        if _is_view(meaning) and (io_in_arena or not touches_io):
             if op.operands[0] in values:
                 values[op.results[0]] = values[op.operands[0]]
             continue
