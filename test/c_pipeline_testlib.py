@@ -20,10 +20,14 @@ Arrays = dict[str, np.ndarray]
 
 
 def run_in_c(
-    path: Path, directory: Path, feeds: Mapping[str, np.ndarray], sanitize: bool
+    path: Path,
+    directory: Path,
+    feeds: Mapping[str, np.ndarray],
+    sanitize: bool = True,
+    io_in_arena: bool = True,
 ) -> Arrays:
     """`tinycc compile` the model at `path` into `directory`, build, run."""
-    _, compiled = compile_model(str(path))
+    _, compiled = compile_model(str(path), io_in_arena=io_in_arena)
     write_outputs(compiled, directory)
     program = host.build(directory, compiled.name, compiled.module, sanitize=sanitize)
     inputs, outputs = host.ports(compiled.module)

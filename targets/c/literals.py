@@ -34,6 +34,7 @@ from tinycc.errors import TinyccError
 _INT_WIDTHS = (8, 16, 32, 64)
 _SHORT_DECIMAL_SCALE = 1024.0  # 2^10: at most 10 fractional decimal digits
 _SHORT_DECIMAL_LIMIT = float(2**24)
+_F32 = Float32Type()
 _HEX_TRAILING_ZEROS = re.compile(r"\.?0+p")
 
 
@@ -168,7 +169,10 @@ def _numpy_dtype(element: Attribute) -> np.dtype:
 
 def array_literals(array: np.ndarray, element: Attribute) -> Iterator[str]:
     """Exact C literals of a flat array, one per element, in order."""
-    if isinstance(element, Float32Type | Float64Type):
+    if isinstance(element, Float32Type):
+        yield from _float32_literals(np.asarray(array, np.float32).ravel())
+        return
+    if isinstance(element, Float64Type):
         for value in array.astype(np.float64).tolist():
             yield float_literal(value, element)
         return
@@ -177,6 +181,39 @@ def array_literals(array: np.ndarray, element: Attribute) -> Iterator[str]:
         return
     for value in array.tolist():
         yield int_literal(value, element)
+
+
+def _float32_literals(values: np.ndarray) -> Iterator[str]:
+    """`float_literal` of every float32, fast for the common case.
+
+    Weight arrays hold millions of values: a normal float32 that is not a
+    short decimal prints as the hex float built straight from its bits (the
+    text `float_literal` gives, 4x faster); the rest take the general path.
+    """
+    bits = values.view(np.uint32)
+    exponents = ((bits >> 23) & 0xFF).astype(np.int64)
+    scaled = values.astype(np.float64) * _SHORT_DECIMAL_SCALE
+    general = (
+        (exponents == 0)
+        | (exponents == 0xFF)
+        | ((np.abs(values) < _SHORT_DECIMAL_LIMIT) & (scaled == np.floor(scaled)))
+    )
+    mantissas = ((bits & 0x7FFFFF) << 1).tolist()
+    for value, negative, exponent, mantissa, slow in zip(
+        values.astype(np.float64).tolist(),
+        (bits >> 31).tolist(),
+        exponents.tolist(),
+        mantissas,
+        general.tolist(),
+        strict=True,
+    ):
+        if slow:
+            yield float_literal(value, _F32)
+            continue
+        digits = f"{mantissa:06x}".rstrip("0")
+        sign = "-" if negative else ""
+        point = f".{digits}" if digits else ""
+        yield f"{sign}0x1{point}p{exponent - 127:+d}f"
 
 
 def is_special_literal(literal: str) -> bool:
