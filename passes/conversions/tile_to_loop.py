@@ -223,9 +223,10 @@ def port_attrs(port: signature.Port, role: str) -> DictionaryAttr:
     return DictionaryAttr(attrs)
 
 
-def memory_report(plan: Plan) -> DictionaryAttr:
+def memory_report(plan: Plan, io_in_arena: bool) -> DictionaryAttr:
     return DictionaryAttr(
         {
+            "io_in_arena": IntegerAttr(int(io_in_arena), 1),
             "arena_bytes": IntegerAttr(plan.arena_bytes, 64),
             "lower_bound_bytes": IntegerAttr(plan.lower_bound_bytes, 64),
             "peak_step": IntegerAttr(plan.peak_step, 64),
@@ -265,4 +266,4 @@ class BufferizePass(ModulePass):
         for new in list(loop_module.body.block.ops):
             new.detach()
             op.body.block.add_op(new)
-        op.attributes["tinycc.memory"] = memory_report(arena_plan)
+        op.attributes["tinycc.memory"] = memory_report(arena_plan, self.io_in_arena)

@@ -289,7 +289,17 @@ def _arena_comment(module: ModuleOp) -> list[str]:
         )
         if isinstance(figures.get(key), IntegerAttr)
     ]
-    return [f"/* Working memory of one inference: {', '.join(facts)}. */"]
+    lines = [f"/* Working memory of one inference: {', '.join(facts)}. */"]
+    io = figures.get("io_in_arena")
+    if isinstance(io, IntegerAttr):
+        lines.append(
+            "/* The inputs and outputs are copied into and out of the arena (it "
+            "counts their bytes). */"
+            if io.value.data
+            else "/* The inputs and outputs stay in the caller's buffers (zero "
+            "copy; not counted in the arena). */"
+        )
+    return lines
 
 
 def _port_comment(port: Port) -> str:
