@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from xdsl.dialects.builtin import ArrayAttr
 
 from tinycc import signature
 from tinycc.errors import TinyccError
@@ -96,20 +97,19 @@ def ports(module) -> tuple[list[signature.Port], list[signature.Port]]:
     from tinycc.targets.c.files import entry_function
 
     entry = entry_function(module)
-    found: dict[str, list[signature.Port]] = {"input": [], "output": []}
     attrs = entry.arg_attrs.data if entry.arg_attrs is not None else ()
-    for type_, attr in zip(entry.function_type.inputs.data, attrs, strict=True):
-        data = attr.data
-        role = data["tinycc.role"].data
-        if role == "arena":
-            continue
-        if str(type_.element_type) != "f32":
-            raise TinyccError("host runs of int8 models are not implemented yet")
-        rank = len(type_.get_shape())
-        perm = data.get("onnx.perm")
-        order = tuple(perm.get_values()) if perm is not None else tuple(range(rank))
-        found[role].append(signature.Port(data["onnx.name"].data, type_, order))
-    return found["input"], found["output"]
+    roles = [a.data["tinycc.role"].data for a in attrs]
+    kept = [i for i, role in enumerate(roles) if role != "arena"]
+    types = entry.function_type.inputs.data
+    found = signature.ports_of(
+        [types[i] for i in kept], ArrayAttr([attrs[i] for i in kept]), "argument"
+    )
+    if any(str(port.type.element_type) != "f32" for port in found):
+        raise TinyccError("host runs of int8 models are not implemented yet")
+    kinds = [roles[i] for i in kept]
+    inputs = [p for p, kind in zip(found, kinds, strict=True) if kind == "input"]
+    outputs = [p for p, kind in zip(found, kinds, strict=True) if kind == "output"]
+    return inputs, outputs
 
 
 def run(

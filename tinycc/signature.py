@@ -15,6 +15,7 @@ from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseArrayBase,
     DictionaryAttr,
+    MemRefType,
     ModuleOp,
     StringAttr,
     TensorType,
@@ -30,7 +31,7 @@ class Port:
     """One model input or output, seen from ONNX: its name and layout."""
 
     name: str
-    type: TensorType
+    type: TensorType | MemRefType
     perm: tuple[int, ...]  # ir_array = np.transpose(onnx_array, perm)
 
     @property
@@ -60,7 +61,7 @@ def main_function(module: ModuleOp) -> func.FuncOp:
     return functions[0]
 
 
-def _ports(
+def ports_of(
     types: Sequence[Attribute], attrs: ArrayAttr[DictionaryAttr] | None, what: str
 ) -> list[Port]:
     ports = []
@@ -69,8 +70,8 @@ def _ports(
         name, perm = data.get("onnx.name"), data.get("onnx.perm")
         if not isinstance(name, StringAttr):
             raise TinyccError(f"{what} {index} of @main has no onnx.name")
-        if not isinstance(type_, TensorType):
-            raise TinyccError(f"{what} {index} of @main is not a tensor")
+        if not isinstance(type_, TensorType | MemRefType):
+            raise TinyccError(f"{what} {index} is not a tensor or buffer")
         rank = len(type_.get_shape())
         order = perm.get_values() if isinstance(perm, DenseArrayBase) else range(rank)
         ports.append(Port(name.data, type_, tuple(order)))
@@ -79,9 +80,9 @@ def _ports(
 
 def inputs(module: ModuleOp) -> list[Port]:
     main = main_function(module)
-    return _ports(main.function_type.inputs.data, main.arg_attrs, "argument")
+    return ports_of(main.function_type.inputs.data, main.arg_attrs, "argument")
 
 
 def outputs(module: ModuleOp) -> list[Port]:
     main = main_function(module)
-    return _ports(main.function_type.outputs.data, main.res_attrs, "result")
+    return ports_of(main.function_type.outputs.data, main.res_attrs, "result")

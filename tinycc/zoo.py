@@ -421,18 +421,10 @@ def count_params(model: onnx.ModelProto) -> int:
 
 
 def random_input(model: onnx.ModelProto, seed: int = 0) -> dict[str, np.ndarray]:
-    """Seeded standard-normal feeds for every graph input (symbolic dims -> 1)."""
-    rng = np.random.default_rng(seed)
-    init_names = {t.name for t in model.graph.initializer}
-    feeds = {}
-    for vi in model.graph.input:
-        if vi.name in init_names:
-            continue
-        tt = vi.type.tensor_type
-        shape = [d.dim_value if d.HasField("dim_value") else 1 for d in tt.shape.dim]
-        dtype = helper.tensor_dtype_to_np_dtype(tt.elem_type)
-        feeds[vi.name] = rng.standard_normal(shape).astype(dtype)
-    return feeds
+    """Seeded feeds for every graph input: `tinycc verify`'s own inputs."""
+    from tinycc.verify import random_inputs
+
+    return random_inputs(model, {}, seed)
 
 
 def quantize_qdq(

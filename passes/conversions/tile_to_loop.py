@@ -55,14 +55,6 @@ def buffer_type(type_: Attribute) -> MemRefType:
     return MemRefType(storage, tensor.get_shape())
 
 
-def nbytes(type_: Attribute) -> int:
-    shape = graph.shape_of(type_)
-    count = 1
-    for d in shape:
-        count *= d
-    return count * graph.storage_dtype(type_).itemsize
-
-
 def c_identifier(name: str) -> str:
     identifier = re.sub(r"[^A-Za-z0-9_]", "_", name)
     return identifier if identifier[:1].isalpha() else f"l_{identifier}"
