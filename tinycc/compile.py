@@ -29,17 +29,19 @@ def model_identifier(path: str) -> str:
     return stem if stem[:1].isalpha() else f"model_{stem}"
 
 
-def pipeline_for(name: str, io_in_arena: bool) -> dict[str, str]:
+def pipeline_for(
+    name: str, io_in_arena: bool, rounding: str = "tflite"
+) -> dict[str, str]:
     """The passes that reach each level, in order."""
     return {
-        "graph": DEFAULT_PIPELINE,
+        "graph": f"{DEFAULT_PIPELINE},graph-int8-rounding{{mode={rounding}}}",
         "tile": "lower-graph-to-tile",
         "loop": f"bufferize{{model={name} io_in_arena={str(io_in_arena).lower()}}}",
     }
 
 
-def default_pipeline(name: str, io_in_arena: bool) -> str:
-    return ",".join(pipeline_for(name, io_in_arena).values())
+def default_pipeline(name: str, io_in_arena: bool, rounding: str = "tflite") -> str:
+    return ",".join(pipeline_for(name, io_in_arena, rounding).values())
 
 
 @dataclass
@@ -105,6 +107,7 @@ def compile_model(
     io_in_arena: bool = True,
     input_shapes: dict[str, tuple[int, ...]] | None = None,
     stop_at: str = "loop",
+    rounding: str = "tflite",
 ) -> tuple[ModuleOp, Compiled | None]:
     """Import and lower; returns the module at `stop_at` and, at the loop
     level, the compiled model with its report."""
@@ -120,7 +123,7 @@ def compile_model(
         if "tinycc.memory" not in module.attributes:
             return module, None
     else:
-        for level, passes in pipeline_for(name, io_in_arena).items():
+        for level, passes in pipeline_for(name, io_in_arena, rounding).items():
             apply_pipeline(module, passes)
             if level == stop_at:
                 break

@@ -42,6 +42,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return GraphFoldQDQPass
 
+    def get_graph_int8_rounding() -> type[ModulePass]:
+        from tinycc.passes.graph_int8_rounding import GraphInt8RoundingPass
+
+        return GraphInt8RoundingPass
+
     def get_lower_graph_to_tile() -> type[ModulePass]:
         from tinycc.passes.conversions.graph_to_tile import LowerGraphToTilePass
 
@@ -60,6 +65,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return {
         "graph-canonicalize": get_graph_canonicalize,
         "graph-fold-qdq": get_graph_fold_qdq,
+        "graph-int8-rounding": get_graph_int8_rounding,
         "lower-graph-to-tile": get_lower_graph_to_tile,
         "bufferize": get_bufferize,
         "tile": get_tile,

@@ -107,7 +107,10 @@ class LoopModuleBuilder:
         while name in self.layer_names:
             name += "_"
         self.layer_names.add(name)
-        layer = kernels.build_layer(op.inner, name)
+        built = kernels.build_layer(op.inner, name)
+        layer = built.function
+        for table in built.tables:
+            self.globals[table.sym_name.data] = table
         info = dict(layer.attributes.get("tinycc.layer", DictionaryAttr({})).data)
         info["live_bytes"] = IntegerAttr(self.live_bytes(step), 64)
         layer.attributes["tinycc.layer"] = DictionaryAttr(info)

@@ -229,7 +229,7 @@ def check_layer(
             rng.standard_normal(graph.shape_of(v)).astype(np.float32)
             for v in op.operands
         ]
-    function = kernels.build_layer(op, "layer")
+    function = kernels.build_layer(op, "layer").function
     function.verify()
     dialects = {o.dialect_name() for o in function.body.walk()}
     assert dialects <= LOOP_DIALECTS, dialects - LOOP_DIALECTS

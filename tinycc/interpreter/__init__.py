@@ -12,6 +12,10 @@ dequantize the quantized operands, compute the real op, quantize the result
 to the result type (round half to even, saturate). `graph.quantize` and
 `graph.dequantize` are therefore the identity on real values.
 
+Once `graph-int8-rounding` has set `quant.rounding` on an op, it means its
+integer kernel instead (`tinycc.interpreter.integer`), bit for bit; ops that
+have none keep the dequantize-compute-quantize meaning.
+
 `run_function` walks a `func.func` with xDSL's interpreter, dispatching every
 graph op to `evaluate_op`; `run_module` adds the ONNX boundary: names
 (`onnx.name`) and layouts (`onnx.perm`).
@@ -38,6 +42,8 @@ from tinycc import signature, weights
 from tinycc.dialects import graph
 from tinycc.dialects.quant import UniformQuantizedType
 from tinycc.errors import TinyccError
+from tinycc.integer import rounding_of
+from tinycc.interpreter.integer import INTEGER_KERNELS
 from tinycc.interpreter.kernels import KERNELS
 from tinycc.interpreter.tile import TILE_OPS, TileFunctions
 
@@ -96,6 +102,9 @@ def evaluate_op(op: Operation, operands: Sequence[np.ndarray]) -> list[np.ndarra
     if isinstance(op, graph.ConstantOp):
         # Already the stored value: quantizing it again could round int32 biases.
         return [op.array]
+    rounding = rounding_of(op)
+    if rounding is not None and type(op) in INTEGER_KERNELS:
+        return [INTEGER_KERNELS[type(op)](op, rounding, *operands)]
     kernel = KERNELS.get(type(op))
     if kernel is None:
         raise TinyccError(f"the reference interpreter has no semantics for {op.name}")

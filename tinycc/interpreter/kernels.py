@@ -118,7 +118,15 @@ class _Windows:
 
 @_kernel(graph.Conv2DOp)
 def conv2d(op: graph.Conv2DOp, x: np.ndarray, w: np.ndarray, b=None) -> np.ndarray:
-    """im2col, then one contraction per group (depthwise: groups = C_in)."""
+    result = conv2d_sums(op, x, w)
+    if b is not None:
+        result = result + b
+    return _fused_clamp(op, result)
+
+
+def conv2d_sums(op: graph.Conv2DOp, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The convolution without bias, in float64 (exact on integers):
+    im2col, then one contraction per group (depthwise: groups = C_in)."""
     c_out, kh, kw, c_group = w.shape
     groups = op.groups.value.data
     windows = _Windows.of(op, (kh, kw)).view(_f64(x), 0.0, 0.0)
@@ -126,10 +134,7 @@ def conv2d(op: graph.Conv2DOp, x: np.ndarray, w: np.ndarray, b=None) -> np.ndarr
     columns = windows.reshape(n, oh, ow, groups, c_group, kh, kw)
     w_groups = _f64(w).reshape(groups, c_out // groups, kh, kw, c_group)
     result = np.einsum("nhwgcij,goijc->nhwgo", columns, w_groups, optimize=True)
-    result = result.reshape(n, oh, ow, c_out)
-    if b is not None:
-        result = result + b
-    return _fused_clamp(op, result)
+    return result.reshape(n, oh, ow, c_out)
 
 
 @_kernel(graph.FullyConnectedOp)
@@ -256,12 +261,19 @@ def avg_pool2d(op: graph.AvgPool2DOp, x: np.ndarray) -> np.ndarray:
     cells past the padded end, which ceil-mode windows reach, never do
     (onnxruntime's behaviour, and ONNX's reference).
     """
+    sums, counts = avg_pool2d_sums(op, x)
+    return sums / counts
+
+
+def avg_pool2d_sums(op: graph.AvgPool2DOp, x: np.ndarray):
+    """The sum over each window (float64, exact on integers) and the number
+    of cells that count there (broadcastable to the sums)."""
     windows = _Windows.of(op, op.kernel.get_values())
     sums = windows.view(_f64(x), 0.0, 0.0).sum(axis=(-2, -1))
     pad_counts = 1.0 if op.count_include_pad is not None else 0.0
     cells = np.ones((1, *x.shape[1:3], 1))
     counts = windows.view(cells, pad_counts, 0.0).sum(axis=(-2, -1))
-    return sums / counts
+    return sums, counts
 
 
 @_kernel(graph.GlobalAvgPoolOp)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from xdsl.dialects import func
+from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
     DictionaryAttr,
     Float32Type,
@@ -28,19 +29,22 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 
 from tinycc.dialects import graph
 from tinycc.errors import TinyccError
+from tinycc.integer import Rounding, rounding_of
 from tinycc.kernels import (
     conv,
     data,
     elementwise,
     linear,
     pool,
+    qedges,
+    qlinear,
     reduce,
     resize,
     softmax,
 )
 from tinycc.kernels.builder import KernelBuilder
 
-__all__ = ["KERNELS", "build_layer", "macs", "supported"]
+__all__ = ["INTEGER_KERNELS", "KERNELS", "Layer", "build_layer", "macs", "supported"]
 
 Kernel = Callable[[KernelBuilder, Operation, list[SSAValue], SSAValue], None]
 
@@ -53,20 +57,40 @@ KERNELS: dict[type[Operation], Kernel] = {
     **reduce.KERNELS,
     **data.KERNELS,
     **resize.KERNELS,
+    **qedges.EDGE_KERNELS,
+}
+
+IntegerKernel = Callable[
+    [KernelBuilder, Operation, list[SSAValue], SSAValue, Rounding], None
+]
+
+# Kernels of quantized ops, once `graph-int8-rounding` chose their semantics.
+INTEGER_KERNELS: dict[type[Operation], IntegerKernel] = {
+    **qlinear.INTEGER_KERNELS,
 }
 
 
 def supported(op: Operation) -> str | None:
     """None if `build_layer` handles `op`, else the reason it does not."""
     values = (*op.operands, *op.results)
+    if type(op) in qedges.EDGE_KERNELS:
+        return qedges.per_tensor(op)
     if any(graph.is_quantized(value) for value in values):
-        return "int8 (quantized) kernels are not implemented yet"
+        return _integer_supported(op)
     if type(op) not in KERNELS:
         return f"no kernel for {op.name}"
     for value in values:
         element = graph.tensor_type(value).element_type
         if not isinstance(element, Float32Type):
             return f"{element} tensors: the kernels are float32 only"
+    return None
+
+
+def _integer_supported(op: Operation) -> str | None:
+    if type(op) not in INTEGER_KERNELS:
+        return f"no integer kernel for quantized {op.name}"
+    if rounding_of(op) is None:
+        return "quantized op without integer semantics (run graph-int8-rounding)"
     return None
 
 
@@ -84,7 +108,16 @@ def macs(op: Operation) -> int:
     return 0
 
 
-def build_layer(op: Operation, name: str) -> func.FuncOp:
+@dataclass(frozen=True)
+class Layer:
+    """A layer function and the constant tables it reads (`memref.global`s
+    the caller puts into the module next to it)."""
+
+    function: func.FuncOp
+    tables: list[memref.GlobalOp]
+
+
+def build_layer(op: Operation, name: str) -> Layer:
     """The loop-level function computing `op` into its last argument."""
     reason = supported(op)
     if reason is not None:
@@ -94,8 +127,14 @@ def build_layer(op: Operation, name: str) -> func.FuncOp:
     for arg, arg_name in zip(block.args, _argument_names(op), strict=True):
         arg.name_hint = arg_name
     body = Region(block)
-    kb = KernelBuilder(block)
-    KERNELS[type(op)](kb, op, list(block.args[:-1]), block.args[-1])
+    kb = KernelBuilder(block, name)
+    rounding = rounding_of(op)
+    if rounding is not None and type(op) in INTEGER_KERNELS:
+        INTEGER_KERNELS[type(op)](
+            kb, op, list(block.args[:-1]), block.args[-1], rounding
+        )
+    else:
+        KERNELS[type(op)](kb, op, list(block.args[:-1]), block.args[-1])
     kb.insert(func.ReturnOp())
     kb.finish()
     function = func.FuncOp(name, ([a.type for a in block.args], []), body, "private")
@@ -108,12 +147,14 @@ def build_layer(op: Operation, name: str) -> func.FuncOp:
             "macs": IntegerAttr(macs(op), 64),
         }
     )
-    return function
+    return Layer(function, list(kb.tables.values()))
 
 
 def _buffer_type(value: SSAValue) -> MemRefType:
+    """Same shape, the storage type if quantized."""
     tensor = graph.tensor_type(value)
-    return MemRefType(tensor.element_type, tensor.get_shape())
+    element = getattr(tensor.element_type, "storage", tensor.element_type)
+    return MemRefType(element, tensor.get_shape())
 
 
 def _argument_names(op: Operation) -> list[str]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeAlias, TypeVar
 
+import numpy as np
 from xdsl.builder import Builder
 from xdsl.dialects import arith, math, memref, scf
 from xdsl.dialects.builtin import (
@@ -29,16 +30,22 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IndexType,
     IntegerAttr,
+    IntegerType,
     MemRefType,
+    StringAttr,
+    UnitAttr,
     i32,
 )
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.rewriter import InsertPoint
 from xdsl.transforms.dead_code_elimination import region_dce
 
+from tinycc import weights
+
 T = TypeVar("T")
 f32 = Float32Type()
 LOWEST_F32 = -3.4028234663852886e38  # numpy.finfo(float32).min: padding never wins
+TABLE_ALIGNMENT = 4
 
 IndexLike: TypeAlias = "int | Index"
 FloatLike: TypeAlias = "float | Scalar"
@@ -147,9 +154,14 @@ class Index:
         return (self + (divisor - 1)) // divisor
 
 
+_FLOAT_OPS = {"+": arith.AddfOp, "-": arith.SubfOp, "*": arith.MulfOp}
+_INTEGER_OPS = {"+": arith.AddiOp, "-": arith.SubiOp, "*": arith.MuliOp}
+
+
 class Scalar:
-    """A floating-point SSA value with arithmetic operators; Python floats
-    mixed in become constants of the same type."""
+    """A scalar SSA value (float or integer) with arithmetic operators;
+    Python numbers mixed in become constants of the same type. Integer
+    `+ - * <<` wrap (MLIR's `arith`), `>>` is arithmetic, `&` bitwise."""
 
     def __init__(self, kb: KernelBuilder, ssa: SSAValue):
         self.kb, self.ssa = kb, ssa
@@ -158,27 +170,34 @@ class Scalar:
     def type(self) -> Attribute:
         return self.ssa.type
 
+    @property
+    def is_integer(self) -> bool:
+        return isinstance(self.type, IntegerType)
+
     def named(self, name: str) -> Scalar:
         _name(self.ssa, name)
         return self
 
+    def _op(self, symbol: str) -> type[Operation]:
+        return (_INTEGER_OPS if self.is_integer else _FLOAT_OPS)[symbol]
+
     def __add__(self, other: FloatLike) -> Scalar:
-        return self.kb.binary(arith.AddfOp, self, other)
+        return self.kb.binary(self._op("+"), self, other)
 
     def __radd__(self, other: float) -> Scalar:
-        return self.kb.binary(arith.AddfOp, other, self)
+        return self.kb.binary(self._op("+"), other, self)
 
     def __sub__(self, other: FloatLike) -> Scalar:
-        return self.kb.binary(arith.SubfOp, self, other)
+        return self.kb.binary(self._op("-"), self, other)
 
     def __rsub__(self, other: float) -> Scalar:
-        return self.kb.binary(arith.SubfOp, other, self)
+        return self.kb.binary(self._op("-"), other, self)
 
     def __mul__(self, other: FloatLike) -> Scalar:
-        return self.kb.binary(arith.MulfOp, self, other)
+        return self.kb.binary(self._op("*"), self, other)
 
     def __rmul__(self, other: float) -> Scalar:
-        return self.kb.binary(arith.MulfOp, other, self)
+        return self.kb.binary(self._op("*"), other, self)
 
     def __truediv__(self, other: FloatLike) -> Scalar:
         return self.kb.binary(arith.DivfOp, self, other)
@@ -187,14 +206,27 @@ class Scalar:
         return self.kb.binary(arith.DivfOp, other, self)
 
     def __neg__(self) -> Scalar:
+        if self.is_integer:
+            return 0 - self
         return Scalar(self.kb, self.kb.insert(arith.NegfOp(self.ssa)).result)
+
+    def __lshift__(self, other: FloatLike) -> Scalar:
+        return self.kb.binary(arith.ShLIOp, self, other)
+
+    def __rshift__(self, other: FloatLike) -> Scalar:
+        return self.kb.binary(arith.ShRSIOp, self, other)
+
+    def __and__(self, other: FloatLike) -> Scalar:
+        return self.kb.binary(arith.AndIOp, self, other)
 
 
 class KernelBuilder:
     """Emits a kernel body into `block` (a function's entry block)."""
 
-    def __init__(self, block: Block):
+    def __init__(self, block: Block, function_name: str = "kernel"):
         self.block = block
+        self.function_name = function_name
+        self.tables: dict[str, memref.GlobalOp] = {}
         self.builder = Builder(InsertPoint.at_end(block))
         self._constants: dict[tuple[Attribute, str], SSAValue] = {}
         self._prologue = Block()
@@ -241,8 +273,34 @@ class KernelBuilder:
         if isinstance(value, Scalar):
             assert value.type == type_, f"{value.type} mixed with {type_}"
             return value
+        if isinstance(type_, IntegerType):
+            assert value == int(value), f"{value} is not an integer"
+            name = f"c{int(value)}_i{type_.width.data}".replace("-", "m")
+            attr = IntegerAttr(int(value), type_)
+            return Scalar(self, self._constant(attr, str(int(value)), name))
         attr = FloatAttr(float(value), type_)
         return Scalar(self, self._constant(attr, float(value).hex(), "cst"))
+
+    def table(self, name: str, values: np.ndarray, type_: IntegerType) -> SSAValue:
+        """A constant array the kernel reads (per-channel multipliers, lookup
+        tables): a `memref.global` named `<function>_<name>`, which
+        `build_layer` hands out with the function."""
+        symbol = f"{self.function_name}_{name}"
+        memref_type = MemRefType(type_, [len(values)])
+        if symbol not in self.tables:
+            self.tables[symbol] = memref.GlobalOp.get(
+                StringAttr(symbol),
+                memref_type,
+                weights.dense_from_numpy(
+                    np.asarray(values, weights.numpy_dtype(type_))
+                ),
+                constant=UnitAttr(),
+                alignment=TABLE_ALIGNMENT,
+            )
+        get = memref.GetGlobalOp(symbol, memref_type)
+        self._prologue.add_op(get)
+        get.memref.name_hint = name
+        return get.memref
 
     # Memory ----------------------------------------------------------------------
 
@@ -258,7 +316,9 @@ class KernelBuilder:
         self, value: FloatLike, buffer: SSAValue, indices: Sequence[IndexLike]
     ) -> None:
         indices = [self.index(i).ssa for i in indices]
-        self.insert(memref.StoreOp.get(self.scalar(value).ssa, buffer, indices))
+        assert isinstance(buffer.type, MemRefType)
+        stored = self.scalar(value, buffer.type.element_type)
+        self.insert(memref.StoreOp.get(stored.ssa, buffer, indices))
 
     # Loops -----------------------------------------------------------------------
 
@@ -318,7 +378,7 @@ class KernelBuilder:
         """`acc = init; for name in range(lower, upper): acc = step(name, acc)`,
         the accumulator carried through the loop (`iter_args`): a register.
         `carried` names it inside and after the loop."""
-        init = self.scalar(init)
+        init = init if isinstance(init, Scalar) else self.scalar(init)
         loop = self._loop(lower, upper, name, [init.ssa])
         if loop is None:
             return init
@@ -372,7 +432,9 @@ class KernelBuilder:
 
     # Scalar math -------------------------------------------------------------------
 
-    def _unary(self, op: type[Operation], x: Scalar, name: str | None) -> Scalar:
+    def _unary(
+        self, op: Callable[[SSAValue], Operation], x: Scalar, name: str | None
+    ) -> Scalar:
         result = self.insert(op(x.ssa)).results[0]
         _name(result, name)
         return Scalar(self, result)
@@ -405,10 +467,12 @@ class KernelBuilder:
         return Scalar(self, self.insert(op(a.ssa, b.ssa)).results[0])
 
     def maximum(self, a: FloatLike, b: FloatLike) -> Scalar:
-        return self.binary(arith.MaximumfOp, a, b)
+        integer = isinstance(self._pair(a, b)[0].type, IntegerType)
+        return self.binary(arith.MaxSIOp if integer else arith.MaximumfOp, a, b)
 
     def minimum(self, a: FloatLike, b: FloatLike) -> Scalar:
-        return self.binary(arith.MinimumfOp, a, b)
+        integer = isinstance(self._pair(a, b)[0].type, IntegerType)
+        return self.binary(arith.MinSIOp if integer else arith.MinimumfOp, a, b)
 
     def clamp(self, x: Scalar, low: float | None, high: float | None) -> Scalar:
         """`min(max(x, low), high)`; `None` leaves that side open."""
@@ -419,8 +483,29 @@ class KernelBuilder:
         return x
 
     def less(self, a: FloatLike, b: FloatLike) -> SSAValue:
+        return self.compare("lt", a, b)
+
+    def compare(self, relation: str, a: FloatLike, b: FloatLike) -> SSAValue:
+        """An `i1` for `a <relation> b`, relation one of eq ne lt le gt ge
+        (ordered for floats, signed for integers)."""
         a, b = self._pair(a, b)
-        return self.insert(arith.CmpfOp(a.ssa, b.ssa, "olt")).result
+        if isinstance(a.type, IntegerType):
+            predicate = relation if relation in ("eq", "ne") else f"s{relation}"
+            return self.insert(arith.CmpiOp(a.ssa, b.ssa, predicate)).result
+        return self.insert(arith.CmpfOp(a.ssa, b.ssa, f"o{relation}")).result
+
+    def convert(self, x: Scalar, type_: IntegerType, name: str | None = None):
+        """`x` sign-extended or truncated (wrapping) to another integer type."""
+        if x.type == type_:
+            return x
+        assert isinstance(x.type, IntegerType)
+        wider = type_.width.data > x.type.width.data
+        op = arith.ExtSIOp if wider else arith.TruncIOp
+        return self._unary(lambda v: op(v, type_), x, name)
+
+    def divide_truncating(self, a: FloatLike, b: FloatLike) -> Scalar:
+        """Integer division rounding toward zero (C's `/`)."""
+        return self.binary(arith.DivSIOp, a, b)
 
     def select(self, condition: SSAValue, a: FloatLike, b: FloatLike) -> Scalar:
         a, b = self._pair(a, b)
@@ -448,6 +533,12 @@ class KernelBuilder:
         result = conditions[0]
         for condition in conditions[1:]:
             result = self.insert(arith.AndIOp(result, condition)).result
+        return result
+
+    def any_of(self, conditions: Sequence[SSAValue]) -> SSAValue:
+        result = conditions[0]
+        for condition in conditions[1:]:
+            result = self.insert(arith.OrIOp(result, condition)).result
         return result
 
     def in_range(self, value: Index, lower: int, upper: int) -> SSAValue | None:

@@ -1,0 +1,105 @@
+"""Fixed-point rescaling in numpy: the arithmetic of integer kernels.
+
+A real multiplier `r > 0` is stored as a 31-bit mantissa `m` (in
+`[2^30, 2^31)`) and an exponent `shift`, `r ~= m * 2^(shift - 31)`, computed
+at compile time (`quantize_multiplier`). Applying it to an int32 `x`:
+
+- `tflite`: gemmlowp's double rounding, as TFLite's reference kernels do:
+  `saturating_rounding_doubling_high_mul(x << max(shift, 0), m)` (round half
+  away from zero of `x * m / 2^31`), then `rounding_divide_by_pot` by
+  `max(-shift, 0)` (round half away from zero again).
+- `onnx`: one rounding, half to even, of the exact product `x * m /
+  2^(31 - shift)`.
+
+All functions take and return int64 arrays holding int32 values and mirror,
+operation for operation, what the C kernels compute (`tinycc.kernels.
+fixedpoint`), so numpy and C agree bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinycc.integer import Rounding
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """`(m, shift)` with `real ~= m * 2^(shift - 31)`, TFLite's
+    `QuantizeMultiplier`: frexp, round half away from zero, and multipliers
+    too small to matter (`shift < -31`) become 0."""
+    if real <= 0.0:
+        assert real == 0.0, f"negative multiplier {real}"
+        return 0, 0
+    mantissa, shift = math.frexp(real)
+    fixed = math.floor(mantissa * 2**31 + 0.5)
+    if fixed == 2**31:
+        fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    assert shift <= 30, f"multiplier {real} is too large for int32 fixed point"
+    return fixed, shift
+
+
+def _wrap32(x: np.ndarray) -> np.ndarray:
+    return ((x + 2**31) & 0xFFFFFFFF) - 2**31
+
+
+def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray | int):
+    """gemmlowp's `SaturatingRoundingDoublingHighMul` on int32 values:
+    `a * b / 2^31` rounded half away from zero (C's truncating division of a
+    nudged product), saturated where `a == b == INT32_MIN`."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    product = a * b
+    nudge = np.where(product >= 0, 1 << 30, 1 - (1 << 30))
+    nudged = product + nudge
+    high = np.where(nudged >= 0, nudged >> 31, -((-nudged) >> 31))
+    return np.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, high)
+
+
+def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarray:
+    """gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent`, ties away from zero."""
+    x, exponent = np.asarray(x, np.int64), np.asarray(exponent, np.int64)
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return (x >> exponent) + (remainder > threshold)
+
+
+def multiply_by_quantized_multiplier(
+    x: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int
+) -> np.ndarray:
+    """TFLite's `MultiplyByQuantizedMultiplier` (int32 `x`, double rounding);
+    `x << shift` wraps as int32, as the C does."""
+    shift = np.asarray(shift, np.int64)
+    left = np.maximum(shift, 0)
+    shifted = _wrap32(np.asarray(x, np.int64) << left)
+    high = saturating_rounding_doubling_high_mul(shifted, multiplier)
+    return rounding_divide_by_pot(high, np.maximum(-shift, 0))
+
+
+def round_half_even_shift(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarray:
+    """`x / 2^exponent` (int64 `x`, `1 <= exponent <= 62`), ties to even."""
+    x, exponent = np.asarray(x, np.int64), np.asarray(exponent, np.int64)
+    quotient = x >> exponent
+    remainder = x - (quotient << exponent)
+    half = np.int64(1) << (exponent - 1)
+    up = (remainder > half) | ((remainder == half) & ((quotient & 1) == 1))
+    return quotient + up
+
+
+def rescale(
+    x: np.ndarray,
+    multiplier: np.ndarray | int,
+    shift: np.ndarray | int,
+    rounding: Rounding,
+) -> np.ndarray:
+    """`x * m * 2^(shift - 31)` for int32 `x`, rounded as `rounding` says."""
+    if rounding == "tflite":
+        return multiply_by_quantized_multiplier(x, multiplier, shift)
+    product = np.asarray(x, np.int64) * np.asarray(multiplier, np.int64)
+    return round_half_even_shift(product, 31 - np.asarray(shift, np.int64))

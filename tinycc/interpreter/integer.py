@@ -1,0 +1,116 @@
+"""The integer kernels in numpy: what a quantized op computes once
+`quant.rounding` is set (see `tinycc.integer`).
+
+A kernel is `kernel(op, rounding, *operands) -> result` on storage integers
+(int8 arrays and the like, as the interpreter holds quantized values);
+`INTEGER_KERNELS` maps each graph op class to its kernel. Accumulation is
+exact (int64, or float64 on integers where a float kernel is reused), then
+`requantize` rescales, adds the output zero point and clamps, as TFLite's
+reference kernels do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from xdsl.ir import Operation
+
+from tinycc.dialects import graph
+from tinycc.integer import Rounding
+from tinycc.integer.fixedpoint import rescale
+from tinycc.integer.params import (
+    Multipliers,
+    activation_range,
+    bias_in_accumulator_units,
+    output_multipliers,
+    qtype,
+    zero_point,
+    zero_points,
+)
+from tinycc.interpreter.kernels import avg_pool2d_sums, conv2d_sums
+
+IntegerKernel = Callable[..., np.ndarray]
+INTEGER_KERNELS: dict[type[Operation], IntegerKernel] = {}
+
+
+def _integer(*op_types: type[Operation]) -> Callable[[IntegerKernel], IntegerKernel]:
+    def register(kernel: IntegerKernel) -> IntegerKernel:
+        for op_type in op_types:
+            INTEGER_KERNELS[op_type] = kernel
+        return kernel
+
+    return register
+
+
+def requantize(
+    op: Operation, acc: np.ndarray, multipliers: Multipliers, rounding: Rounding
+) -> np.ndarray:
+    """`clamp(rescale(acc) + zp_out)` into the result's storage type; a
+    per-channel multiplier applies along the last axis."""
+    output = op.results[0]
+    scaled = rescale(acc, multipliers.multiplier, multipliers.shift, rounding)
+    low, high = activation_range(op, output, rounding)
+    stored = np.clip(scaled + zero_point(output), low, high)
+    return stored.astype(qtype(output).numpy_dtype)
+
+
+def _centered(values: np.ndarray, value) -> np.ndarray:
+    """Stored integers minus their zero points, as int64."""
+    return np.asarray(values, np.int64) - zero_points(value)
+
+
+def _exact(sums: np.ndarray) -> np.ndarray:
+    """Float64 sums of integer products (exact below 2^53) back to int64."""
+    return np.rint(sums).astype(np.int64)
+
+
+@_integer(graph.Conv2DOp)
+def conv2d(op: graph.Conv2DOp, rounding: Rounding, x, w, b=None) -> np.ndarray:
+    """`sum (x - zp_x) * (w - zp_w[c]) + bias[c]`, requantized per channel.
+    Padding is the input's zero point, i.e. a centered 0."""
+    x_centered, w_centered = _centered(x, op.input), _centered(w, op.weight)
+    acc = _exact(conv2d_sums(op, x_centered, w_centered))
+    if b is not None:
+        acc = acc + bias_in_accumulator_units(b, op.bias, op.input, op.weight, rounding)
+    return requantize(
+        op, acc, output_multipliers(op.input, op.weight, op.result), rounding
+    )
+
+
+@_integer(graph.FullyConnectedOp)
+def fully_connected(
+    op: graph.FullyConnectedOp, rounding: Rounding, x, w, b=None
+) -> np.ndarray:
+    """`sum_k (x[k] - zp_x) * (w[o, k] - zp_w[o]) + bias[o]`, requantized."""
+    acc = _centered(x, op.input) @ _centered(w, op.weight).T
+    if b is not None:
+        acc = acc + bias_in_accumulator_units(b, op.bias, op.input, op.weight, rounding)
+    return requantize(
+        op, acc, output_multipliers(op.input, op.weight, op.result), rounding
+    )
+
+
+def _divide_rounding_away(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """`total / count` rounded half away from zero, as TFLite's average
+    pooling computes it with C's truncating division."""
+    half = count // 2
+    numerator = np.where(total > 0, total + half, total - half)
+    return np.sign(numerator) * (np.abs(numerator) // count)
+
+
+@_integer(graph.AvgPool2DOp)
+def avg_pool2d(op: graph.AvgPool2DOp, rounding: Rounding, x) -> np.ndarray:
+    """TFLite: the window's sum over the cells that count, divided by their
+    number, rounded half away from zero; the input and result must share
+    scale and zero point (as TFLite requires)."""
+    if qtype(op.input) != qtype(op.result):
+        raise NotImplementedError("int8 average pooling that requantizes")
+    sums, counts = avg_pool2d_sums(op, np.asarray(x, np.int64))
+    totals, counts = _exact(sums), _exact(counts)
+    if rounding == "onnx":
+        quotient = np.rint(totals / counts).astype(np.int64)
+    else:
+        quotient = _divide_rounding_away(totals, counts)
+    low, high = activation_range(op, op.result, rounding)
+    return np.clip(quotient, low, high).astype(qtype(op.result).numpy_dtype)

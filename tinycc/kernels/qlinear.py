@@ -1,0 +1,158 @@
+"""Integer convolution and fully connected layers (int8, per-channel weights).
+
+    for n, oh, ow, co:                         (loops as in `conv`)
+      acc = bias[co]                           i32, on the scale s_in * s_w[co]
+      for taps inside the input, ic:
+        acc += (x[...] - zp_x) * (w[co, ...] - zp_w[co])
+      y[n, oh, ow, co] = clamp(rescale_co(acc) + zp_y)
+
+Padding cells are the input's zero point, a centered 0: skipping them (the
+window bounds of `conv`) is exact. Symmetric weights (TFLite's rule) emit no
+weight subtraction. A bias not on the accumulator's scale is rescaled at
+compile time into a table (`<layer>_bias`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.dialects.builtin import i32
+from xdsl.ir import SSAValue
+
+from tinycc.dialects import graph
+from tinycc.integer import Rounding
+from tinycc.integer.params import (
+    bias_in_accumulator_units,
+    output_multipliers,
+    qtype,
+    zero_point,
+)
+from tinycc.kernels.builder import Index, KernelBuilder, Scalar, shape
+from tinycc.kernels.quantized import constant_operand, load_centered, store_requantized
+from tinycc.kernels.window import WindowAxis, fold_window, window_axis
+
+
+def _weight_zero_point(kb: KernelBuilder, op, co: Index) -> int | Scalar:
+    """The weight zero point of output channel `co` (0 when symmetric)."""
+    points = np.asarray(qtype(op.weight).zero_point_values, np.int64)
+    if np.all(points == points[0]):
+        return int(points[0])
+    return kb.convert(kb.load(kb.table("weight_zp", points, i32), [co], "wzp"), i32)
+
+
+def _bias(
+    kb: KernelBuilder, op, bias: list[SSAValue], co: Index, rounding: Rounding
+) -> int | Scalar:
+    """The initial accumulator of output channel `co`."""
+    if not bias:
+        return 0
+    stored = constant_operand(op.bias)
+    if stored is not None:
+        adjusted = bias_in_accumulator_units(
+            stored, op.bias, op.input, op.weight, rounding
+        )
+        if not np.array_equal(adjusted, np.asarray(stored, np.int64).reshape(-1)):
+            return kb.load(kb.table("bias", adjusted, i32), [co], "b")
+    return kb.load(bias[0], [co], "b")
+
+
+def conv2d(
+    kb: KernelBuilder,
+    op: graph.Conv2DOp,
+    inputs: list[SSAValue],
+    y: SSAValue,
+    rounding: Rounding,
+) -> None:
+    x, w, *bias = inputs
+    _, height, width, _ = shape(x)
+    c_out, kernel_h, kernel_w, c_group = shape(w)
+    batch, out_h, out_w, _ = shape(y)
+    stride_h, stride_w = op.strides.get_values()
+    dilation_h, dilation_w = op.dilations.get_values()
+    pad_top, pad_left, _, _ = op.pads.get_values()
+    groups = op.groups.value.data
+    multipliers = output_multipliers(op.input, op.weight, op.result)
+
+    for n in kb.range(0, batch, "n"):
+        for oh in kb.range(0, out_h, "oh"):
+            rows = window_axis(
+                kb, oh, stride_h, pad_top, height, kernel_h, dilation_h, "h"
+            )
+            for ow in kb.range(0, out_w, "ow"):
+                cols = window_axis(
+                    kb, ow, stride_w, pad_left, width, kernel_w, dilation_w, "w"
+                )
+                for g in kb.range(0, groups, "g"):
+                    ci0 = (g * c_group).named("ci0")
+                    co0 = (g * (c_out // groups)).named("co0")
+                    for oc in kb.range(0, c_out // groups, "oc"):
+                        co = (co0 + oc).named("co")
+                        init = kb.scalar(_bias(kb, op, bias, co, rounding), i32)
+                        acc = _taps(kb, op, x, w, n, ci0, co, rows, cols, init)
+                        store_requantized(
+                            kb, op, acc, multipliers, co, rounding, y, [n, oh, ow, co]
+                        )
+
+
+def _taps(
+    kb: KernelBuilder,
+    op: graph.Conv2DOp,
+    x: SSAValue,
+    w: SSAValue,
+    n: Index,
+    ci0: Index,
+    co: Index,
+    rows: WindowAxis,
+    cols: WindowAxis,
+    acc: Scalar,
+) -> Scalar:
+    """`acc` plus the centered products over the window of channel `co`."""
+    x_zp, w_zp = zero_point(op.input), _weight_zero_point(kb, op, co)
+
+    def tap(kh: Index, kw: Index, ih: Index, iw: Index, acc: Scalar) -> Scalar:
+        def channel(ic: Index, acc: Scalar) -> Scalar:
+            xv = load_centered(kb, x, [n, ih, iw, ci0 + ic], x_zp, "xv")
+            wv = load_centered(kb, w, [co, kh, kw, ic], w_zp, "wv")
+            return (acc + xv * wv).named("acc")
+
+        return kb.fold(0, shape(w)[3], "ic", acc, channel)
+
+    return fold_window(kb, rows, cols, acc, tap)
+
+
+def fully_connected(
+    kb: KernelBuilder,
+    op: graph.FullyConnectedOp,
+    inputs: list[SSAValue],
+    y: SSAValue,
+    rounding: Rounding,
+) -> None:
+    x, w, *bias = inputs
+    multipliers = output_multipliers(op.input, op.weight, op.result)
+    for row in kb.grid(shape(x)[:-1]):
+        for o in kb.range(0, shape(w)[0], "o"):
+            init = kb.scalar(_bias(kb, op, bias, o, rounding), i32)
+            acc = _dot(kb, op, x, row, w, o, init)
+            store_requantized(kb, op, acc, multipliers, o, rounding, y, [*row, o])
+
+
+def _dot(
+    kb: KernelBuilder,
+    op: graph.FullyConnectedOp,
+    x: SSAValue,
+    row: list[Index],
+    w: SSAValue,
+    o: Index,
+    acc: Scalar,
+) -> Scalar:
+    """`acc + sum_k (x[*row, k] - zp_x) * (w[o, k] - zp_w[o])`."""
+    x_zp, w_zp = zero_point(op.input), _weight_zero_point(kb, op, o)
+
+    def product(k: Index, acc: Scalar) -> Scalar:
+        xv = load_centered(kb, x, [*row, k], x_zp, "xv")
+        wv = load_centered(kb, w, [o, k], w_zp, "wv")
+        return (acc + xv * wv).named("acc")
+
+    return kb.fold(0, shape(x)[-1], "k", acc, product)
+
+
+INTEGER_KERNELS = {graph.Conv2DOp: conv2d, graph.FullyConnectedOp: fully_connected}
