@@ -25,9 +25,10 @@ def run_in_c(
     feeds: Mapping[str, np.ndarray],
     sanitize: bool = True,
     io_in_arena: bool = True,
+    rounding: str = "tflite",
 ) -> Arrays:
     """`tinycc compile` the model at `path` into `directory`, build, run."""
-    _, compiled = compile_model(str(path), io_in_arena=io_in_arena)
+    _, compiled = compile_model(str(path), io_in_arena=io_in_arena, rounding=rounding)
     write_outputs(compiled, directory)
     program = host.build(directory, compiled.name, compiled.module, sanitize=sanitize)
     inputs, outputs = host.ports(compiled.module)

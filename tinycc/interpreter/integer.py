@@ -34,7 +34,7 @@ IntegerKernel = Callable[..., np.ndarray]
 INTEGER_KERNELS: dict[type[Operation], IntegerKernel] = {}
 
 
-def _integer(*op_types: type[Operation]) -> Callable[[IntegerKernel], IntegerKernel]:
+def integer_kernel(*op_types: type[Operation]) -> Callable[[IntegerKernel], IntegerKernel]:
     def register(kernel: IntegerKernel) -> IntegerKernel:
         for op_type in op_types:
             INTEGER_KERNELS[op_type] = kernel
@@ -65,7 +65,7 @@ def _exact(sums: np.ndarray) -> np.ndarray:
     return np.rint(sums).astype(np.int64)
 
 
-@_integer(graph.Conv2DOp)
+@integer_kernel(graph.Conv2DOp)
 def conv2d(op: graph.Conv2DOp, rounding: Rounding, x, w, b=None) -> np.ndarray:
     """`sum (x - zp_x) * (w - zp_w[c]) + bias[c]`, requantized per channel.
     Padding is the input's zero point, i.e. a centered 0."""
@@ -78,7 +78,7 @@ def conv2d(op: graph.Conv2DOp, rounding: Rounding, x, w, b=None) -> np.ndarray:
     )
 
 
-@_integer(graph.FullyConnectedOp)
+@integer_kernel(graph.FullyConnectedOp)
 def fully_connected(
     op: graph.FullyConnectedOp, rounding: Rounding, x, w, b=None
 ) -> np.ndarray:
@@ -99,7 +99,7 @@ def _divide_rounding_away(total: np.ndarray, count: np.ndarray) -> np.ndarray:
     return np.sign(numerator) * (np.abs(numerator) // count)
 
 
-@_integer(graph.AvgPool2DOp)
+@integer_kernel(graph.AvgPool2DOp)
 def avg_pool2d(op: graph.AvgPool2DOp, rounding: Rounding, x) -> np.ndarray:
     """TFLite: the window's sum over the cells that count, divided by their
     number, rounded half away from zero; the input and result must share
@@ -114,3 +114,12 @@ def avg_pool2d(op: graph.AvgPool2DOp, rounding: Rounding, x) -> np.ndarray:
         quotient = _divide_rounding_away(totals, counts)
     low, high = activation_range(op, op.result, rounding)
     return np.clip(quotient, low, high).astype(qtype(op.result).numpy_dtype)
+
+
+# The other op families register their kernels when imported.
+from tinycc.interpreter import (  # noqa: E402, F401
+    integer_data,
+    integer_elementwise,
+    integer_pool,
+    integer_softmax,
+)

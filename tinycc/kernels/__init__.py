@@ -36,8 +36,12 @@ from tinycc.kernels import (
     elementwise,
     linear,
     pool,
+    qdata,
     qedges,
+    qelementwise,
     qlinear,
+    qpool,
+    qsoftmax,
     reduce,
     resize,
     softmax,
@@ -67,6 +71,10 @@ IntegerKernel = Callable[
 # Kernels of quantized ops, once `graph-int8-rounding` chose their semantics.
 INTEGER_KERNELS: dict[type[Operation], IntegerKernel] = {
     **qlinear.INTEGER_KERNELS,
+    **qelementwise.INTEGER_KERNELS,
+    **qpool.INTEGER_KERNELS,
+    **qsoftmax.INTEGER_KERNELS,
+    **qdata.INTEGER_KERNELS,
 }
 
 

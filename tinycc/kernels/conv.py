@@ -17,6 +17,9 @@ channels, so a channel-innermost order would gain nothing.)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 from xdsl.ir import SSAValue
 
 from tinycc.dialects import graph
@@ -25,10 +28,24 @@ from tinycc.kernels.elementwise import fused_clamp
 from tinycc.kernels.window import WindowAxis, fold_window, window_axis
 
 
-def conv2d(
-    kb: KernelBuilder, op: graph.Conv2DOp, inputs: list[SSAValue], y: SSAValue
-) -> None:
-    x, w, *bias = inputs
+@dataclass(frozen=True)
+class OutputPosition:
+    """One output cell of a convolution, its channel, and its window."""
+
+    n: Index
+    oh: Index
+    ow: Index
+    co: Index  # output channel
+    ci0: Index  # first input channel of co's group
+    rows: WindowAxis
+    cols: WindowAxis
+
+
+def output_positions(
+    kb: KernelBuilder, op: graph.Conv2DOp, x: SSAValue, w: SSAValue, y: SSAValue
+) -> Iterator[OutputPosition]:
+    """The loop nest over the outputs (`n, oh, ow, g, oc`), window bounds
+    computed per output row and column; the caller builds each body."""
     _, height, width, _ = shape(x)
     c_out, kernel_h, kernel_w, c_group = shape(w)
     batch, out_h, out_w, _ = shape(y)
@@ -51,9 +68,17 @@ def conv2d(
                     co0 = (g * (c_out // groups)).named("co0")
                     for oc in kb.range(0, c_out // groups, "oc"):
                         co = (co0 + oc).named("co")
-                        acc = kb.load(bias[0], [co], "b") if bias else 0.0
-                        acc = _taps(kb, x, w, n, ci0, co, rows, cols, acc)
-                        kb.store(fused_clamp(kb, op, acc), y, [n, oh, ow, co])
+                        yield OutputPosition(n, oh, ow, co, ci0, rows, cols)
+
+
+def conv2d(
+    kb: KernelBuilder, op: graph.Conv2DOp, inputs: list[SSAValue], y: SSAValue
+) -> None:
+    x, w, *bias = inputs
+    for at in output_positions(kb, op, x, w, y):
+        acc = kb.load(bias[0], [at.co], "b") if bias else 0.0
+        acc = _taps(kb, x, w, at.n, at.ci0, at.co, at.rows, at.cols, acc)
+        kb.store(fused_clamp(kb, op, acc), y, [at.n, at.oh, at.ow, at.co])
 
 
 def _taps(

@@ -27,8 +27,9 @@ from tinycc.integer.params import (
     zero_point,
 )
 from tinycc.kernels.builder import Index, KernelBuilder, Scalar, shape
+from tinycc.kernels.conv import OutputPosition, output_positions
 from tinycc.kernels.quantized import constant_operand, load_centered, store_requantized
-from tinycc.kernels.window import WindowAxis, fold_window, window_axis
+from tinycc.kernels.window import fold_window
 
 
 def _weight_zero_point(kb: KernelBuilder, op, co: Index) -> int | Scalar:
@@ -63,34 +64,12 @@ def conv2d(
     rounding: Rounding,
 ) -> None:
     x, w, *bias = inputs
-    _, height, width, _ = shape(x)
-    c_out, kernel_h, kernel_w, c_group = shape(w)
-    batch, out_h, out_w, _ = shape(y)
-    stride_h, stride_w = op.strides.get_values()
-    dilation_h, dilation_w = op.dilations.get_values()
-    pad_top, pad_left, _, _ = op.pads.get_values()
-    groups = op.groups.value.data
     multipliers = output_multipliers(op.input, op.weight, op.result)
-
-    for n in kb.range(0, batch, "n"):
-        for oh in kb.range(0, out_h, "oh"):
-            rows = window_axis(
-                kb, oh, stride_h, pad_top, height, kernel_h, dilation_h, "h"
-            )
-            for ow in kb.range(0, out_w, "ow"):
-                cols = window_axis(
-                    kb, ow, stride_w, pad_left, width, kernel_w, dilation_w, "w"
-                )
-                for g in kb.range(0, groups, "g"):
-                    ci0 = (g * c_group).named("ci0")
-                    co0 = (g * (c_out // groups)).named("co0")
-                    for oc in kb.range(0, c_out // groups, "oc"):
-                        co = (co0 + oc).named("co")
-                        init = kb.scalar(_bias(kb, op, bias, co, rounding), i32)
-                        acc = _taps(kb, op, x, w, n, ci0, co, rows, cols, init)
-                        store_requantized(
-                            kb, op, acc, multipliers, co, rounding, y, [n, oh, ow, co]
-                        )
+    for at in output_positions(kb, op, x, w, y):
+        init = kb.scalar(_bias(kb, op, bias, at.co, rounding), i32)
+        acc = _taps(kb, op, x, w, at, init)
+        cell = [at.n, at.oh, at.ow, at.co]
+        store_requantized(kb, op, acc, multipliers, at.co, rounding, y, cell)
 
 
 def _taps(
@@ -98,25 +77,21 @@ def _taps(
     op: graph.Conv2DOp,
     x: SSAValue,
     w: SSAValue,
-    n: Index,
-    ci0: Index,
-    co: Index,
-    rows: WindowAxis,
-    cols: WindowAxis,
+    at: OutputPosition,
     acc: Scalar,
 ) -> Scalar:
     """`acc` plus the centered products over the window of channel `co`."""
-    x_zp, w_zp = zero_point(op.input), _weight_zero_point(kb, op, co)
+    x_zp, w_zp = zero_point(op.input), _weight_zero_point(kb, op, at.co)
 
     def tap(kh: Index, kw: Index, ih: Index, iw: Index, acc: Scalar) -> Scalar:
         def channel(ic: Index, acc: Scalar) -> Scalar:
-            xv = load_centered(kb, x, [n, ih, iw, ci0 + ic], x_zp, "xv")
-            wv = load_centered(kb, w, [co, kh, kw, ic], w_zp, "wv")
+            xv = load_centered(kb, x, [at.n, ih, iw, at.ci0 + ic], x_zp, "xv")
+            wv = load_centered(kb, w, [at.co, kh, kw, ic], w_zp, "wv")
             return (acc + xv * wv).named("acc")
 
         return kb.fold(0, shape(w)[3], "ic", acc, channel)
 
-    return fold_window(kb, rows, cols, acc, tap)
+    return fold_window(kb, at.rows, at.cols, acc, tap)
 
 
 def fully_connected(

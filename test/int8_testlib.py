@@ -1,0 +1,79 @@
+"""Quantized models through the whole C pipeline, in both rounding modes.
+
+`check_int8` is the contract of every integer kernel: the C program's
+outputs equal the reference interpreter's on the same graph with the same
+`quant.rounding` **bit for bit** (float outputs of a dequantizing edge
+included), and with `rounding="onnx"` they are within 1 LSB of onnxruntime
+(its fused kernels occasionally round differently from its own QDQ path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import onnx
+from c_pipeline_testlib import Arrays, run_in_c, run_onnxruntime
+from onnx import numpy_helper
+
+from tinycc import zoo
+from tinycc.cli import DEFAULT_PIPELINE, apply_pipeline
+from tinycc.importer import import_onnx
+from tinycc.interpreter import run_module
+
+ROUNDINGS = ("tflite", "onnx")
+
+
+def quantized(model: onnx.ModelProto, seed: int = 0) -> onnx.ModelProto:
+    """`model` (float) quantized to QDQ int8 by onnxruntime's quantize_static,
+    calibrated on seeded random inputs."""
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    model.ir_version = min(model.ir_version, 10)  # onnxruntime 1.31 reads <= 13
+    return zoo.quantize_qdq(model, seed)
+
+
+def interpreted(
+    model: onnx.ModelProto, rounding: str, feeds: Mapping[str, np.ndarray]
+) -> Arrays:
+    """The reference interpreter on the graph `tinycc compile` lowers."""
+    module = import_onnx(model).module
+    apply_pipeline(module, f"{DEFAULT_PIPELINE},graph-int8-rounding{{mode={rounding}}}")
+    return run_module(module, feeds)
+
+
+def output_lsb(model: onnx.ModelProto, name: str) -> float:
+    """One quantization step of output `name`: the scale of the dequantize
+    producing it, or 1 for an integer output."""
+    initializers = {i.name: i for i in model.graph.initializer}
+    for node in model.graph.node:
+        if name in node.output and node.op_type == "DequantizeLinear":
+            return float(numpy_helper.to_array(initializers[node.input[1]]))
+    return 1.0
+
+
+def check_int8(
+    model: onnx.ModelProto,
+    directory: Path,
+    rounding: str,
+    feeds: Mapping[str, np.ndarray] | None = None,
+) -> Arrays:
+    """Compile, build (sanitized), run; assert the contract above."""
+    feeds = dict(feeds) if feeds is not None else zoo.random_input(model, 1)
+    path = directory / "model.onnx"
+    onnx.save(model, path)
+    ours = run_in_c(path, directory / rounding, feeds, rounding=rounding)
+    reference = interpreted(model, rounding, feeds)
+    assert ours.keys() == reference.keys()
+    for name, expected in reference.items():
+        assert ours[name].dtype == expected.dtype, name
+        np.testing.assert_array_equal(ours[name], expected, err_msg=f"C vs {name}")
+    if rounding == "onnx":
+        oracle = run_onnxruntime(model, feeds)
+        for name, expected in oracle.items():
+            lsb = output_lsb(model, name)
+            difference = np.abs(ours[name].astype(np.float64) - expected)
+            assert difference.max(initial=0) <= lsb * 1.0001, (
+                f"{name}: {difference.max() / lsb:.2f} LSB from onnxruntime"
+            )
+    return ours

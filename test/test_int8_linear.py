@@ -1,0 +1,78 @@
+"""int8 convolution and fully connected layers through the C pipeline.
+
+Float models quantized by onnxruntime (per-channel symmetric weights,
+asymmetric activations, int32 bias), then `check_int8`: C == the numpy
+integer reference bit for bit in both rounding modes, and within 1 LSB of
+onnxruntime with `--int8-rounding onnx`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from int8_testlib import ROUNDINGS, check_int8, quantized
+from onnx import TensorProto, helper, numpy_helper
+
+N = helper.make_node
+
+
+def _model(nodes, input_shape, constants) -> onnx.ModelProto:
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, input_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(v, k) for k, v in constants.items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _seeded(shape, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def conv(shape=(1, 8, 9, 7), cout=6, kernel=(3, 3), act=None, **attrs):
+    group = attrs.get("group", 1)
+    constants = {
+        "w": _seeded((cout, shape[1] // group, *kernel), 1),
+        "b": _seeded((cout,), 2),
+    }
+    nodes = [N("Conv", ["x", "w", "b"], ["c" if act else "y"], **attrs)]
+    if act == "Relu":
+        nodes.append(N("Relu", ["c"], ["y"]))
+    elif act == "Relu6":
+        constants |= {"lo": np.float32(0), "hi": np.float32(6)}
+        nodes.append(N("Clip", ["c", "lo", "hi"], ["y"]))
+    return _model(nodes, list(shape), constants)
+
+
+def gemm(rows=2, depth=24, cols=10, act=None):
+    constants = {"w": _seeded((depth, cols), 3), "b": _seeded((cols,), 4)}
+    nodes = [N("MatMul", ["x", "w"], ["m"]), N("Add", ["m", "b"], ["c" if act else "y"])]
+    if act:
+        nodes.append(N(act, ["c"], ["y"]))
+    return _model(nodes, [rows, depth], constants)
+
+
+CASES = {
+    "conv_3x3": conv(pads=[1, 1, 1, 1]),
+    "conv_strided_asymmetric_pads": conv(strides=[2, 2], pads=[0, 1, 1, 2]),
+    "conv_dilated": conv(dilations=[2, 2], pads=[2, 2, 2, 2]),
+    "conv_relu": conv(act="Relu", pads=[1, 1, 1, 1]),
+    "conv_relu6": conv(act="Relu6", kernel=(1, 1)),
+    "conv_1x1": conv(kernel=(1, 1), cout=16),
+    "depthwise": conv(cout=8, group=8, pads=[1, 1, 1, 1]),
+    "depthwise_multiplier_2": conv(cout=16, group=8, strides=[2, 1], pads=[1, 1, 1, 1]),
+    "grouped": conv(cout=6, shape=(1, 4, 6, 6), group=2),
+    "fully_connected": gemm(),
+    "fully_connected_relu": gemm(act="Relu"),
+}
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@pytest.mark.parametrize("name", CASES)
+def test_int8_layer(name: str, rounding: str, tmp_path: Path) -> None:
+    check_int8(quantized(CASES[name]), tmp_path, rounding)

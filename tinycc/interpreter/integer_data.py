@@ -1,0 +1,3 @@
+"""Integer reference kernels: (being written)."""
+
+from __future__ import annotations
