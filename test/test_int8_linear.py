@@ -51,7 +51,10 @@ def conv(shape=(1, 8, 9, 7), cout=6, kernel=(3, 3), act=None, **attrs):
 
 def gemm(rows=2, depth=24, cols=10, act=None):
     constants = {"w": _seeded((depth, cols), 3), "b": _seeded((cols,), 4)}
-    nodes = [N("MatMul", ["x", "w"], ["m"]), N("Add", ["m", "b"], ["c" if act else "y"])]
+    nodes = [
+        N("MatMul", ["x", "w"], ["m"]),
+        N("Add", ["m", "b"], ["c" if act else "y"]),
+    ]
     if act:
         nodes.append(N(act, ["c"], ["y"]))
     return _model(nodes, [rows, depth], constants)

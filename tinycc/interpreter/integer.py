@@ -34,7 +34,9 @@ IntegerKernel = Callable[..., np.ndarray]
 INTEGER_KERNELS: dict[type[Operation], IntegerKernel] = {}
 
 
-def integer_kernel(*op_types: type[Operation]) -> Callable[[IntegerKernel], IntegerKernel]:
+def integer_kernel(
+    *op_types: type[Operation],
+) -> Callable[[IntegerKernel], IntegerKernel]:
     def register(kernel: IntegerKernel) -> IntegerKernel:
         for op_type in op_types:
             INTEGER_KERNELS[op_type] = kernel
