@@ -5,9 +5,9 @@ A real multiplier `r > 0` is stored as a 31-bit mantissa `m` (in
 at compile time (`quantize_multiplier`). Applying it to an int32 `x`:
 
 - `tflite`: gemmlowp's double rounding, as TFLite's reference kernels do:
-  `saturating_rounding_doubling_high_mul(x << max(shift, 0), m)` (round half
-  away from zero of `x * m / 2^31`), then `rounding_divide_by_pot` by
-  `max(-shift, 0)` (round half away from zero again).
+  `saturating_rounding_doubling_high_mul(x << max(shift, 0), m)` (`x * m /
+  2^31` rounded half up, i.e. toward +infinity), then `rounding_divide_by_pot`
+  by `max(-shift, 0)` (rounded half away from zero).
 - `onnx`: one rounding, half to even, of the exact product `x * m /
   2^(31 - shift)`.
 
@@ -51,8 +51,9 @@ def _wrap32(x: np.ndarray) -> np.ndarray:
 
 def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray | int):
     """gemmlowp's `SaturatingRoundingDoublingHighMul` on int32 values:
-    `a * b / 2^31` rounded half away from zero (C's truncating division of a
-    nudged product), saturated where `a == b == INT32_MIN`."""
+    `a * b / 2^31` rounded half up (C's truncating division of the product
+    nudged by +-2^30: -0.5 becomes 0, +0.5 becomes 1), saturated where
+    `a == b == INT32_MIN`."""
     a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
     product = a * b
     nudge = np.where(product >= 0, 1 << 30, 1 - (1 << 30))
