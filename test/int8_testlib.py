@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnx.version_converter
 from c_pipeline_testlib import Arrays, run_in_c, run_onnxruntime
 from onnx import numpy_helper
 
@@ -25,12 +26,17 @@ from tinycc.interpreter import run_module
 ROUNDINGS = ("tflite", "onnx")
 
 
-def quantized(model: onnx.ModelProto, seed: int = 0) -> onnx.ModelProto:
-    """`model` (float) quantized to QDQ int8 by onnxruntime's quantize_static,
-    calibrated on seeded random inputs."""
+def quantized(
+    model: onnx.ModelProto, seed: int = 0, activations: str = "int8"
+) -> onnx.ModelProto:
+    """`model` (float) quantized to QDQ by onnxruntime's quantize_static,
+    calibrated on seeded random inputs: int8 weights, int8 (or int16)
+    activations."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
     model.ir_version = min(model.ir_version, 10)  # onnxruntime 1.31 reads <= 13
-    return zoo.quantize_qdq(model, seed)
+    if activations == "int16":  # int16 QuantizeLinear needs opset 21
+        model = onnx.version_converter.convert_version(model, 21)
+    return zoo.quantize_qdq(model, seed, activations=activations)
 
 
 def interpreted(

@@ -79,3 +79,19 @@ CASES = {
 @pytest.mark.parametrize("name", CASES)
 def test_int8_layer(name: str, rounding: str, tmp_path: Path) -> None:
     check_int8(quantized(CASES[name]), tmp_path, rounding)
+
+
+SIXTEEN_BY_EIGHT = {
+    "conv_3x3": CASES["conv_3x3"],
+    "depthwise": CASES["depthwise"],
+    "fully_connected": CASES["fully_connected"],
+}
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@pytest.mark.parametrize("name", SIXTEEN_BY_EIGHT)
+def test_16x8_layer(name: str, rounding: str, tmp_path: Path) -> None:
+    """int16 activations, int8 weights: i64 accumulators, TFLite's int64
+    rescaling (tflite mode) or the exact one (onnx mode)."""
+    model = quantized(SIXTEEN_BY_EIGHT[name], activations="int16")
+    check_int8(model, tmp_path, rounding)

@@ -94,8 +94,26 @@ def build_report(compiled_module: ModuleOp, source: bytes, name: str, target: st
         "macs": sum(int(layer.get("macs", 0)) for layer in layers),
         "peak_layer": layers[peak_step]["name"] if peak_step < len(layers) else None,
         "live_at_peak": [s.data for s in plan["live_at_peak"].data],
+        "float_layers": float_layers(layers),
         "layers": layers,
     }
+
+
+FLOAT_ISLAND = (
+    "float island: the model does not quantize this node (dequantize before, "
+    "quantize after)"
+)
+_EDGES = ("graph.quantize", "graph.dequantize")
+
+
+def float_layers(layers: list[dict[str, object]]) -> list[dict[str, str]]:
+    """The layers computed in float in a model whose other layers are
+    integer, and why; empty for an all-float or all-integer model."""
+    computing = [layer for layer in layers if layer["op"] not in _EDGES]
+    floats = [layer for layer in computing if layer["dtype"] == "float32"]
+    if len(floats) == len(computing):
+        return []
+    return [{"name": str(layer["name"]), "reason": FLOAT_ISLAND} for layer in floats]
 
 
 def compile_model(
@@ -157,4 +175,7 @@ def summary(compiled: Compiled) -> str:
         f"  weights  {r['weights_bytes']:>10,} B  (const, flash)",
         f"  peak at  {r['peak_layer']}: {', '.join(r['live_at_peak'])}",
     ]
+    if r["float_layers"]:
+        names = ", ".join(layer["name"] for layer in r["float_layers"])
+        lines.append(f"  float    {names} (float islands in an integer model)")
     return "\n".join(lines)

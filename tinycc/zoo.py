@@ -428,7 +428,10 @@ def random_input(model: onnx.ModelProto, seed: int = 0) -> dict[str, np.ndarray]
 
 
 def quantize_qdq(
-    model: onnx.ModelProto, seed: int = 0, samples: int = 8
+    model: onnx.ModelProto,
+    seed: int = 0,
+    samples: int = 8,
+    activations: str = "int8",
 ) -> onnx.ModelProto:
     """Static int8 post-training quantization into QDQ form with onnxruntime.
 
@@ -440,7 +443,11 @@ def quantize_qdq(
     seeded random inputs.  The quantizer drops a Relu/Clip that directly
     follows a Conv/Gemm: the asymmetric output range (zero point at -128 for
     a [0, max] range) already clamps, so the QDQ graph has no activation nodes.
+    ``activations="int16"`` gives symmetric QInt16 activations instead (the
+    16x8 mode; the model needs opset 21 for int16 QuantizeLinear).
     """
+    assert activations in ("int8", "int16"), activations
+    wide = activations == "int16"
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,
@@ -466,12 +473,12 @@ def quantize_qdq(
             out,
             _Reader(),
             quant_format=QuantFormat.QDQ,
-            activation_type=QuantType.QInt8,
+            activation_type=QuantType.QInt16 if wide else QuantType.QInt8,
             weight_type=QuantType.QInt8,
             per_channel=True,
-            # The int8 defaults, spelled out: asymmetric activations, symmetric
-            # weights (zero point 0), the TFLite int8 scheme.
-            extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
+            # The TFLite schemes, spelled out: symmetric weights (zero point
+            # 0); int8 activations asymmetric, int16 ones symmetric ("16x8").
+            extra_options={"ActivationSymmetric": wide, "WeightSymmetric": True},
         )
         qmodel = onnx.load(out)
     # quant_pre_process declares every onnxruntime domain; keep the used ones.

@@ -111,3 +111,20 @@ def test_the_two_modes_differ_where_double_rounding_bites() -> None:
     x = np.asarray([10, -10, 6, -6], np.int64)
     assert rescale(x, m, shift, "tflite").tolist() == [3, -3, 2, -2]
     assert rescale(x, m, shift, "onnx").tolist() == [2, -2, 2, -2]
+
+
+wide_accumulators = st.integers(-(2**47) + 1, 2**47 - 1)
+
+
+@given(wide_accumulators, multipliers, st.integers(-31, 7))
+def test_wide_tflite_rescale_reduces_the_multiplier_to_16_bits(x, m, shift) -> None:
+    got = int(rescale(np.int64(x), m, shift, "tflite", wide=True))
+    reduced = (m + 2**15) >> 16 if m < 0x7FFF0000 else 0x7FFF
+    exact = half_up(Fraction(x * reduced, 2 ** (15 - shift)))
+    assert got == (exact + 2**31) % 2**32 - 2**31
+
+
+@given(wide_accumulators, multipliers, st.integers(-31, 14))
+def test_wide_onnx_rescale_is_exact(x, m, shift) -> None:
+    got = int(rescale(np.int64(x), m, shift, "onnx", wide=True))
+    assert got == even(Fraction(x * m, 2 ** (31 - shift)))

@@ -93,14 +93,53 @@ def round_half_even_shift(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarr
     return quotient + up
 
 
+def multiply_by_quantized_multiplier_wide(
+    x: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int
+) -> np.ndarray:
+    """TFLite's `MultiplyByQuantizedMultiplier` for an int64 `x` (the 16x8
+    kernels' accumulator, `|x| < 2^47`): the multiplier reduced to 16 bits,
+    one rounding half up, the result wrapped to int32."""
+    m = np.asarray(multiplier, np.int64)
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    total = 15 - np.asarray(shift, np.int64)
+    nudge = np.int64(1) << (total - 1)
+    return _wrap32((np.asarray(x, np.int64) * reduced + nudge) >> total)
+
+
+def round_half_even_product(
+    x: np.ndarray, multiplier: np.ndarray | int, exponent: np.ndarray | int
+) -> np.ndarray:
+    """`x * m / 2^exponent`, ties to even, exactly, for int64 `|x| < 2^47`,
+    `0 <= m < 2^31` and `17 <= exponent <= 62`, in int64 arithmetic only:
+    `x * m = T * 2^16 + low` with `T = x * (m >> 16) + (x * (m & 0xFFFF) >> 16)`
+    and `0 <= low < 2^16`, then the division of `T` carries `low` along."""
+    x, m = np.asarray(x, np.int64), np.asarray(multiplier, np.int64)
+    exponent = np.asarray(exponent, np.int64)
+    low_product = x * (m & 0xFFFF)
+    total = x * (m >> 16) + (low_product >> 16)
+    low = low_product & 0xFFFF
+    quotient = total >> (exponent - 16)
+    remainder = ((total - (quotient << (exponent - 16))) << 16) + low
+    half = np.int64(1) << (exponent - 1)
+    up = (remainder > half) | ((remainder == half) & ((quotient & 1) == 1))
+    return quotient + up
+
+
 def rescale(
     x: np.ndarray,
     multiplier: np.ndarray | int,
     shift: np.ndarray | int,
     rounding: Rounding,
+    wide: bool = False,
 ) -> np.ndarray:
-    """`x * m * 2^(shift - 31)` for int32 `x`, rounded as `rounding` says."""
+    """`x * m * 2^(shift - 31)`, rounded as `rounding` says, for an int32
+    accumulator, or an int64 one (`wide`, the 16x8 kernels)."""
     if rounding == "tflite":
+        if wide:
+            return multiply_by_quantized_multiplier_wide(x, multiplier, shift)
         return multiply_by_quantized_multiplier(x, multiplier, shift)
+    exponent = 31 - np.asarray(shift, np.int64)
+    if wide:
+        return round_half_even_product(x, multiplier, exponent)
     product = np.asarray(x, np.int64) * np.asarray(multiplier, np.int64)
-    return round_half_even_shift(product, 31 - np.asarray(shift, np.int64))
+    return round_half_even_shift(product, exponent)

@@ -126,3 +126,9 @@ def zero_points(value: SSAValue) -> np.ndarray:
     shape = [1] * len(graph.shape_of(value))
     shape[element.axis.data] = -1
     return points.reshape(shape)
+
+
+def wide_accumulator(op: Operation) -> bool:
+    """True for the 16x8 kernels (int16 activations, int8 weights), which
+    accumulate in int64 and rescale with TFLite's int64 multiplier."""
+    return qtype(op.operands[0]).storage.width.data == 16

@@ -25,6 +25,7 @@ from tinycc.integer.params import (
     bias_in_accumulator_units,
     output_multipliers,
     qtype,
+    wide_accumulator,
     zero_point,
     zero_points,
 )
@@ -51,7 +52,8 @@ def requantize(
     """`clamp(rescale(acc) + zp_out)` into the result's storage type; a
     per-channel multiplier applies along the last axis."""
     output = op.results[0]
-    scaled = rescale(acc, multipliers.multiplier, multipliers.shift, rounding)
+    wide = wide_accumulator(op)
+    scaled = rescale(acc, multipliers.multiplier, multipliers.shift, rounding, wide)
     low, high = activation_range(op, output, rounding)
     stored = np.clip(scaled + zero_point(output), low, high)
     return stored.astype(qtype(output).numpy_dtype)

@@ -22,7 +22,9 @@ from xdsl.dialects.builtin import (
     DictionaryAttr,
     Float32Type,
     IntegerAttr,
+    IntegerType,
     MemRefType,
+    Signedness,
     StringAttr,
 )
 from xdsl.ir import Block, Operation, Region, SSAValue
@@ -153,9 +155,20 @@ def build_layer(op: Operation, name: str) -> Layer:
                 "x".join(map(str, graph.shape_of(op.results[0]))) or "scalar"
             ),
             "macs": IntegerAttr(macs(op), 64),
+            "dtype": StringAttr(_element_name(op.results[0])),
         }
     )
     return Layer(function, list(kb.tables.values()))
+
+
+def _element_name(value: SSAValue) -> str:
+    """`float32`, `int8`, `uint8`, `int16`...: what the layer computes in."""
+    element = _buffer_type(value).element_type
+    if isinstance(element, Float32Type):
+        return "float32"
+    assert isinstance(element, IntegerType), element
+    prefix = "uint" if element.signedness.data == Signedness.UNSIGNED else "int"
+    return f"{prefix}{element.width.data}"
 
 
 def _buffer_type(value: SSAValue) -> MemRefType:

@@ -22,11 +22,19 @@ def _per_channel(
     if np.all(values == values.flat[0]):
         return int(values.flat[0])
     assert channel is not None, "per-channel multipliers need the channel index"
-    return kb.load(kb.table(name, values, type_), [channel], name)
+    # Every table fits 32 bits: stored as i32 (flash), widened where used.
+    return kb.convert(kb.load(kb.table(name, values, i32), [channel], name), type_)
 
 
 def _wide(kb: KernelBuilder, m: Scalar | int) -> Scalar:
     return kb.scalar(m, i64) if isinstance(m, int) else kb.convert(m, i64)
+
+
+def _power_of_two(kb: KernelBuilder, exponent: Scalar | int) -> Scalar | int:
+    """`2^exponent` as an i64 (folded when the exponent is a constant)."""
+    if isinstance(exponent, int):
+        return 1 << exponent
+    return kb.scalar(1, i64) << exponent
 
 
 def _bit(kb: KernelBuilder, condition, type_) -> Scalar:
@@ -41,10 +49,59 @@ def rescale(
     channel: Index | None,
     rounding: Rounding,
 ) -> Scalar:
-    """`x * m * 2^(shift - 31)` for an i32 `x`, rounded as `rounding` says."""
+    """`x * m * 2^(shift - 31)` for an i32 `x`, or an i64 one (the 16x8
+    kernels' accumulator), rounded as `rounding` says; an i32 result."""
+    wide = x.type == i64
     if rounding == "tflite":
+        if wide:
+            return _reduced_rounding(kb, x, multipliers, channel)
         return _double_rounding(kb, x, multipliers, channel)
+    if wide:
+        return _exact_wide_rounding(kb, x, multipliers, channel)
     return _single_rounding(kb, x, multipliers, channel)
+
+
+def _reduced_rounding(
+    kb: KernelBuilder, x: Scalar, multipliers: Multipliers, channel: Index | None
+) -> Scalar:
+    """TFLite's int64 `MultiplyByQuantizedMultiplier`: a 16-bit multiplier,
+    one rounding half up."""
+    m = multipliers.multiplier
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    multiplier = _per_channel(kb, "multiplier", reduced, channel, i64)
+    total = _per_channel(kb, "total_shift", 15 - multipliers.shift, channel, i64)
+    nudge = _power_of_two(kb, total - 1)
+    rounded = ((x * multiplier).named("prod") + nudge) >> total
+    return kb.convert(rounded, i32, "scaled")
+
+
+def _exact_wide_rounding(
+    kb: KernelBuilder, x: Scalar, multipliers: Multipliers, channel: Index | None
+) -> Scalar:
+    """`round_half_even_product`: `x * m / 2^(31 - shift)` exactly in i64."""
+    m = multipliers.multiplier
+    high = _per_channel(kb, "multiplier_high", m >> 16, channel, i64)
+    low = _per_channel(kb, "multiplier_low", m & 0xFFFF, channel, i64)
+    exponent = _per_channel(kb, "exponent", 31 - multipliers.shift, channel, i64)
+    low_product = (x * low).named("low_prod")
+    total = ((x * high) + (low_product >> 16)).named("total")
+    quotient = (total >> (exponent - 16)).named("quot")
+    remainder = ((total - (quotient << (exponent - 16))) << 16) + (low_product & 0xFFFF)
+    half = _power_of_two(kb, exponent - 1)
+    return _round_up_half_even(kb, quotient, remainder.named("rem"), half)
+
+
+def _round_up_half_even(
+    kb: KernelBuilder, quotient: Scalar, remainder: Scalar, half: Scalar | int
+) -> Scalar:
+    """`quotient` plus 1 where the remainder is above half, or exactly half
+    and the quotient odd; as an i32."""
+    above = kb.compare("gt", remainder, half)
+    odd_tie = kb.all_of(
+        [kb.compare("eq", remainder, half), kb.compare("eq", quotient & 1, 1)]
+    )
+    up = _bit(kb, kb.any_of([above, odd_tie]), i64)
+    return kb.convert(quotient + up, i32, "scaled")
 
 
 def _double_rounding(
@@ -89,13 +146,5 @@ def _single_rounding(
     product = (kb.convert(x, i64) * _wide(kb, m)).named("prod")
     quotient = (product >> exponent).named("quot")
     remainder = (product - (quotient << exponent)).named("rem")
-    if isinstance(exponent, int):
-        half: Scalar | int = 1 << (exponent - 1)
-    else:
-        half = kb.scalar(1, i64) << (exponent - 1)
-    above = kb.compare("gt", remainder, half)
-    odd_tie = kb.all_of(
-        [kb.compare("eq", remainder, half), kb.compare("eq", quotient & 1, 1)]
-    )
-    up = _bit(kb, kb.any_of([above, odd_tie]), i64)
-    return kb.convert(quotient + up, i32, "scaled")
+    half = _power_of_two(kb, exponent - 1)
+    return _round_up_half_even(kb, quotient, remainder, half)

@@ -6,6 +6,9 @@
         acc += (x[...] - zp_x) * (w[co, ...] - zp_w[co])
       y[n, oh, ow, co] = clamp(rescale_co(acc) + zp_y)
 
+int16 activations with int8 weights ("16x8", TFLite's mode for audio models)
+accumulate in i64 and rescale with TFLite's int64 multiplier.
+
 Padding cells are the input's zero point, a centered 0: skipping them (the
 window bounds of `conv`) is exact. Symmetric weights (TFLite's rule) emit no
 weight subtraction. A bias not on the accumulator's scale is rescaled at
@@ -15,7 +18,7 @@ compile time into a table (`<layer>_bias`).
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects.builtin import i32
+from xdsl.dialects.builtin import i32, i64
 from xdsl.ir import SSAValue
 
 from tinycc.dialects import graph
@@ -24,6 +27,7 @@ from tinycc.integer.params import (
     bias_in_accumulator_units,
     output_multipliers,
     qtype,
+    wide_accumulator,
     zero_point,
 )
 from tinycc.kernels.builder import Index, KernelBuilder, Scalar, shape
@@ -42,18 +46,27 @@ def _weight_zero_point(kb: KernelBuilder, op, co: Index) -> int | Scalar:
 
 def _bias(
     kb: KernelBuilder, op, bias: list[SSAValue], co: Index, rounding: Rounding
-) -> int | Scalar:
-    """The initial accumulator of output channel `co`."""
+) -> Scalar:
+    """The initial accumulator of output channel `co`: i32, or i64 in the
+    16x8 kernels."""
+    accumulator = i64 if wide_accumulator(op) else i32
     if not bias:
-        return 0
+        return kb.scalar(0, accumulator)
+    buffer = bias[0]
     stored = constant_operand(op.bias)
     if stored is not None:
         adjusted = bias_in_accumulator_units(
             stored, op.bias, op.input, op.weight, rounding
         )
         if not np.array_equal(adjusted, np.asarray(stored, np.int64).reshape(-1)):
-            return kb.load(kb.table("bias", adjusted, i32), [co], "b")
-    return kb.load(bias[0], [co], "b")
+            buffer = kb.table("bias", adjusted, i32)
+    return kb.convert(kb.load(buffer, [co], "b"), accumulator)
+
+
+def _accumulate(acc: Scalar, xv: Scalar, wv: Scalar) -> Scalar:
+    """`acc + xv * wv`: the i32 product widened for an i64 accumulator."""
+    product = xv * wv
+    return (acc + acc.kb.convert(product, acc.type)).named("acc")
 
 
 def conv2d(
@@ -66,8 +79,7 @@ def conv2d(
     x, w, *bias = inputs
     multipliers = output_multipliers(op.input, op.weight, op.result)
     for at in output_positions(kb, op, x, w, y):
-        init = kb.scalar(_bias(kb, op, bias, at.co, rounding), i32)
-        acc = _taps(kb, op, x, w, at, init)
+        acc = _taps(kb, op, x, w, at, _bias(kb, op, bias, at.co, rounding))
         cell = [at.n, at.oh, at.ow, at.co]
         store_requantized(kb, op, acc, multipliers, at.co, rounding, y, cell)
 
@@ -87,7 +99,7 @@ def _taps(
         def channel(ic: Index, acc: Scalar) -> Scalar:
             xv = load_centered(kb, x, [at.n, ih, iw, at.ci0 + ic], x_zp, "xv")
             wv = load_centered(kb, w, [at.co, kh, kw, ic], w_zp, "wv")
-            return (acc + xv * wv).named("acc")
+            return _accumulate(acc, xv, wv)
 
         return kb.fold(0, shape(w)[3], "ic", acc, channel)
 
@@ -105,8 +117,7 @@ def fully_connected(
     multipliers = output_multipliers(op.input, op.weight, op.result)
     for row in kb.grid(shape(x)[:-1]):
         for o in kb.range(0, shape(w)[0], "o"):
-            init = kb.scalar(_bias(kb, op, bias, o, rounding), i32)
-            acc = _dot(kb, op, x, row, w, o, init)
+            acc = _dot(kb, op, x, row, w, o, _bias(kb, op, bias, o, rounding))
             store_requantized(kb, op, acc, multipliers, o, rounding, y, [*row, o])
 
 
@@ -125,7 +136,7 @@ def _dot(
     def product(k: Index, acc: Scalar) -> Scalar:
         xv = load_centered(kb, x, [*row, k], x_zp, "xv")
         wv = load_centered(kb, w, [o, k], w_zp, "wv")
-        return (acc + xv * wv).named("acc")
+        return _accumulate(acc, xv, wv)
 
     return kb.fold(0, shape(x)[-1], "k", acc, product)
 
