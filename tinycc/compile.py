@@ -29,19 +29,42 @@ def model_identifier(path: str) -> str:
     return stem if stem[:1].isalpha() else f"model_{stem}"
 
 
+def quantize_pass(
+    quantize: str | None, calibration: str | None, method: str = "minmax"
+) -> str:
+    """The `graph-quantize` pass of `--quantize int8 --calibration FILE`
+    (post-training quantization of a float model), or "" without it."""
+    if quantize is None:
+        if calibration is not None:
+            raise TinyccError("--calibration only applies with --quantize int8")
+        return ""
+    if quantize != "int8":
+        raise TinyccError(f"--quantize: unknown mode '{quantize}' (available: int8)")
+    if calibration is None:
+        raise TinyccError("--quantize int8 needs --calibration SAMPLES.npy (or .npz)")
+    if '"' in calibration:
+        raise TinyccError(f"{calibration}: the calibration path cannot contain '\"'")
+    return f'graph-quantize{{calibration="{calibration}" method={method}}}'
+
+
 def pipeline_for(
-    name: str, io_in_arena: bool, rounding: str = "tflite"
+    name: str, io_in_arena: bool, rounding: str = "tflite", quantize: str = ""
 ) -> dict[str, str]:
-    """The passes that reach each level, in order."""
+    """The passes that reach each level, in order. `quantize` (see
+    `quantize_pass`) runs on the canonicalized float graph, before the
+    rounding mode is chosen."""
+    graph_passes = ",".join(p for p in (DEFAULT_PIPELINE, quantize) if p)
     return {
-        "graph": f"{DEFAULT_PIPELINE},graph-int8-rounding{{mode={rounding}}}",
+        "graph": f"{graph_passes},graph-int8-rounding{{mode={rounding}}}",
         "tile": "lower-graph-to-tile",
         "loop": f"bufferize{{model={name} io_in_arena={str(io_in_arena).lower()}}}",
     }
 
 
-def default_pipeline(name: str, io_in_arena: bool, rounding: str = "tflite") -> str:
-    return ",".join(pipeline_for(name, io_in_arena, rounding).values())
+def default_pipeline(
+    name: str, io_in_arena: bool, rounding: str = "tflite", quantize: str = ""
+) -> str:
+    return ",".join(pipeline_for(name, io_in_arena, rounding, quantize).values())
 
 
 @dataclass
@@ -126,13 +149,23 @@ def compile_model(
     input_shapes: dict[str, tuple[int, ...]] | None = None,
     stop_at: str = "loop",
     rounding: str = "tflite",
+    quantize: str | None = None,
+    calibration: str | None = None,
+    calibration_method: str = "minmax",
 ) -> tuple[ModuleOp, Compiled | None]:
     """Import and lower; returns the module at `stop_at` and, at the loop
-    level, the compiled model with its report."""
+    level, the compiled model with its report. `quantize="int8"` quantizes a
+    float model first, calibrated on the samples in `calibration`."""
     from tinycc.importer import import_onnx
 
     if target != "host":
         raise TinyccError(f"unknown target '{target}' (available: host)")
+    quantizer = quantize_pass(quantize, calibration, calibration_method)
+    if quantizer and pipeline is not None:
+        raise TinyccError(
+            "--quantize goes with the default pipeline; with -p, add "
+            'graph-quantize{calibration="FILE"} to it'
+        )
     name = name or model_identifier(path)
     source = Path(path).read_bytes()
     module = import_onnx(path, input_shapes=input_shapes or {}).module
@@ -141,7 +174,8 @@ def compile_model(
         if "tinycc.memory" not in module.attributes:
             return module, None
     else:
-        for level, passes in pipeline_for(name, io_in_arena, rounding).items():
+        levels = pipeline_for(name, io_in_arena, rounding, quantizer)
+        for level, passes in levels.items():
             apply_pipeline(module, passes)
             if level == stop_at:
                 break

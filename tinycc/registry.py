@@ -42,6 +42,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return GraphFoldQDQPass
 
+    def get_graph_quantize() -> type[ModulePass]:
+        from tinycc.passes.graph_quantize import GraphQuantizePass
+
+        return GraphQuantizePass
+
     def get_graph_int8_rounding() -> type[ModulePass]:
         from tinycc.passes.graph_int8_rounding import GraphInt8RoundingPass
 
@@ -65,6 +70,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     return {
         "graph-canonicalize": get_graph_canonicalize,
         "graph-fold-qdq": get_graph_fold_qdq,
+        "graph-quantize": get_graph_quantize,
         "graph-int8-rounding": get_graph_int8_rounding,
         "lower-graph-to-tile": get_lower_graph_to_tile,
         "bufferize": get_bufferize,

@@ -8,7 +8,7 @@ tables (`<layer>_multiplier`, `<layer>_shift`, ...) indexed by the channel.
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects.builtin import i32, i64
+from xdsl.dialects.builtin import i8, i32, i64
 
 from tinycc.integer import Rounding
 from tinycc.integer.params import Multipliers
@@ -22,8 +22,9 @@ def _per_channel(
     if np.all(values == values.flat[0]):
         return int(values.flat[0])
     assert channel is not None, "per-channel multipliers need the channel index"
-    # Every table fits 32 bits: stored as i32 (flash), widened where used.
-    return kb.convert(kb.load(kb.table(name, values, i32), [channel], name), type_)
+    # Stored as narrow as the values allow (shifts fit a byte), widened here.
+    narrow = i8 if values.min() >= -128 and values.max() <= 127 else i32
+    return kb.convert(kb.load(kb.table(name, values, narrow), [channel], name), type_)
 
 
 def _wide(kb: KernelBuilder, m: Scalar | int) -> Scalar:
