@@ -27,16 +27,19 @@ ROUNDINGS = ("tflite", "onnx")
 
 
 def quantized(
-    model: onnx.ModelProto, seed: int = 0, activations: str = "int8"
+    model: onnx.ModelProto,
+    seed: int = 0,
+    activations: str = "int8",
+    operators: bool = False,
 ) -> onnx.ModelProto:
-    """`model` (float) quantized to QDQ by onnxruntime's quantize_static,
-    calibrated on seeded random inputs: int8 weights, int8 (or int16)
-    activations."""
+    """`model` (float) quantized by onnxruntime's quantize_static, calibrated
+    on seeded random inputs: int8 weights, int8 (or int16) activations, QDQ
+    (or QOperator) form."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
     model.ir_version = min(model.ir_version, 10)  # onnxruntime 1.31 reads <= 13
     if activations == "int16":  # int16 QuantizeLinear needs opset 21
         model = onnx.version_converter.convert_version(model, 21)
-    return zoo.quantize_qdq(model, seed, activations=activations)
+    return zoo.quantize_qdq(model, seed, activations=activations, operators=operators)
 
 
 def interpreted(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 import onnx
 import onnxruntime
 import pytest
+from int8_testlib import quantized
 from onnx import TensorProto, helper
 
 from tinycc import zoo
@@ -37,6 +39,14 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: st
 def kws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("kws") / "kws.onnx"
     onnx.save(zoo.kws_dscnn(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def int8_fc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The FC autoencoder in QDQ int8 (float input and output edges)."""
+    path = tmp_path_factory.mktemp("int8") / "fc_int8.onnx"
+    onnx.save(quantized(zoo.fc_autoencoder()), path)
     return path
 
 
@@ -176,3 +186,88 @@ def test_debug_shows_traceback(tmp_path: Path):
     result = run(TINYCC, "--debug", "import", path)
     assert result.returncode != 0
     assert "Traceback" in result.stderr
+
+
+# int8 ---------------------------------------------------------------------------------
+
+
+def verify_json(*args: str | Path) -> tuple[int, dict]:
+    result = run(TINYCC, "verify", *args, "--json")
+    assert result.stdout, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def comparison(report: dict, reference: str) -> dict:
+    (found,) = [c for c in report["comparisons"] if c["reference"] == reference]
+    return found
+
+
+def test_int8_rounding_reaches_the_pipeline(kws: Path):
+    default = run(TINYCC, "compile", kws, "--print-pipeline")
+    assert "graph-int8-rounding{mode=tflite}" in default.stdout, default
+    onnx_mode = run(
+        TINYCC, "compile", kws, "--print-pipeline", "--int8-rounding", "onnx"
+    )
+    assert "graph-int8-rounding{mode=onnx}" in onnx_mode.stdout, onnx_mode
+
+
+@pytest.mark.parametrize("command", ["compile", "verify"])
+def test_bad_int8_rounding_is_one_line_error(kws: Path, command: str):
+    result = run(TINYCC, command, kws, "--int8-rounding", "banana")
+    assert_one_line_error(result, "--int8-rounding", "banana")
+
+
+def test_verify_int8_tflite_checks_c_against_the_interpreter(int8_fc: Path):
+    status, report = verify_json(int8_fc, "--target", "host")
+    assert status == 0 and report["match"], report
+    assert report["quantized"] and report["rounding"] == "tflite"
+    interpreter = comparison(report, "interpreter")
+    assert interpreter["enforced"] and interpreter["max_abs_error"] == 0, report
+    versus_ort = comparison(report, "onnxruntime")
+    assert not versus_ort["enforced"] and versus_ort["max_lsb"] is not None
+    text = run(TINYCC, "verify", int8_fc)
+    assert text.returncode == 0 and "information" in text.stdout, text
+
+
+def test_verify_int8_onnx_is_within_one_lsb_of_onnxruntime(int8_fc: Path):
+    for target in ([], ["--target", "host"]):
+        status, report = verify_json(int8_fc, "--int8-rounding", "onnx", *target)
+        assert status == 0 and report["match"], report
+        versus_ort = comparison(report, "onnxruntime")
+        assert versus_ort["enforced"] and versus_ort["max_lsb"] <= 1, report
+
+
+def test_verify_expected_mismatch_fails(int8_fc: Path, tmp_path: Path):
+    np.save(tmp_path / "zeros.npy", np.zeros((1, 640), np.float32))
+    status, report = verify_json(int8_fc, "--expected", tmp_path / "zeros.npy")
+    assert status == 1 and not report["match"]
+    expected = comparison(report, "expected")
+    assert expected["enforced"] and expected["mismatches"] > 0
+    text = run(TINYCC, "verify", int8_fc, "--expected", tmp_path / "zeros.npy")
+    assert text.returncode == 1 and "MISMATCH" in text.stdout, text
+
+
+def test_verify_expected_and_input_errors_are_one_line(int8_fc: Path, tmp_path: Path):
+    np.save(tmp_path / "y.npy", np.zeros((1, 640), np.float32))
+    wrong_output = run(
+        TINYCC, "verify", int8_fc, "--expected", f"nope={tmp_path}/y.npy"
+    )
+    assert_one_line_error(wrong_output, "no output 'nope'")
+    np.save(tmp_path / "x.npy", np.zeros((1, 640), np.int8))
+    wrong_input = run(TINYCC, "verify", int8_fc, "--input", tmp_path / "x.npy")
+    assert_one_line_error(wrong_input, "expected float32", "got int8")
+
+
+def test_verify_shared_int8_model_against_tflm(shared_models: Path, tmp_path: Path):
+    """int8 in and out, compiled, bit for bit with TensorFlow Lite Micro."""
+    folder = shared_models / "ad"
+    args = ["--input", folder / "input.npy", "--expected", folder / "tflm_output.npy"]
+    out = tmp_path / "y.npy"
+    status, report = verify_json(
+        folder / "ad01_int8.onnx", "--target", "host", *args, "--output", out
+    )
+    assert status == 0 and report["match"], report
+    assert comparison(report, "expected")["max_abs_error"] == 0
+    assert comparison(report, "interpreter")["max_abs_error"] == 0
+    assert report["arena_bytes"] > 0
+    np.testing.assert_array_equal(np.load(out), np.load(folder / "tflm_output.npy"))

@@ -44,6 +44,13 @@ def test_int8_network(name: str, rounding: str, tmp_path: Path) -> None:
     check_int8(_model(name), tmp_path, rounding)
 
 
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+def test_qoperator_network(rounding: str, tmp_path: Path) -> None:
+    """The same KWS in QOperator form (QLinearConv, QGemm, QLinearAveragePool,
+    QLinearSoftmax), imported into the same graph ops."""
+    check_int8(quantized(zoo.kws_dscnn(), operators=True), tmp_path, rounding)
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_int8_arena_meets_the_layer_by_layer_bound(name: str, tmp_path: Path) -> None:
     path = tmp_path / "model.onnx"

@@ -196,6 +196,9 @@ def read_output_specs(specs: Sequence[str] | None, names: list[str]) -> dict[str
 
 
 def cmd_verify(args: argparse.Namespace) -> None:
+    if args.layerwise:
+        cmd_layerwise(args)
+        return
     import json
 
     from tinycc.verify import verify_against_onnxruntime
@@ -207,6 +210,8 @@ def cmd_verify(args: argparse.Namespace) -> None:
         pipeline=args.passes,
         seed=args.seed,
         target=args.target,
+        rounding=args.int8_rounding,
+        expected=read_arrays(args.expected),
     )
     for name, path in read_output_specs(args.output, list(report.outputs)).items():
         np.save(path, report.outputs[name])
@@ -215,12 +220,43 @@ def cmd_verify(args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
+def cmd_layerwise(args: argparse.Namespace) -> None:
+    """`verify --layerwise`: a diagnostic table, not a pass/fail check."""
+    import json
+
+    from tinycc.layerwise import layerwise, table
+
+    for option in ("target", "expected", "output"):
+        if getattr(args, option):
+            raise TinyccError(
+                f"--layerwise compares the reference interpreter with "
+                f"onnxruntime layer by layer; it takes no --{option}"
+            )
+    rows = layerwise(
+        args.model,
+        inputs=read_arrays(args.input),
+        input_shapes=input_shapes(args),
+        pipeline=args.passes,
+        seed=args.seed,
+        rounding=args.int8_rounding,
+    )
+    if args.json:
+        print(json.dumps([row.json() for row in rows], sort_keys=True))
+        return
+    print(
+        f"{args.model}: reference interpreter (int8 rounding "
+        f"{args.int8_rounding}) vs onnxruntime, layer by layer"
+    )
+    print(table(rows))
+
+
 def cmd_compile(args: argparse.Namespace) -> None:
     from tinycc.compile import (
         LEVELS,
         compile_model,
         default_pipeline,
         model_identifier,
+        quantize_pass,
         summary,
         write_outputs,
     )
@@ -228,8 +264,16 @@ def cmd_compile(args: argparse.Namespace) -> None:
 
     name = args.name or model_identifier(args.model)
     io_in_arena = args.io == "arena"
+    quantize = {
+        "quantize": args.quantize,
+        "calibration": args.calibration,
+        "calibration_method": args.calibration_method,
+    }
     if args.print_pipeline:
-        print(default_pipeline(name, io_in_arena))
+        quantizer = quantize_pass(
+            args.quantize, args.calibration, args.calibration_method
+        )
+        print(default_pipeline(name, io_in_arena, args.int8_rounding, quantizer))
         return
     stop_at = args.emit if args.emit in LEVELS else "loop"
     module, compiled = compile_model(
@@ -240,6 +284,8 @@ def cmd_compile(args: argparse.Namespace) -> None:
         io_in_arena=io_in_arena,
         input_shapes=input_shapes(args),
         stop_at=stop_at,
+        rounding=args.int8_rounding,
+        **quantize,
     )
     if args.emit in LEVELS:
         if args.output is None:
@@ -309,6 +355,18 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return sub
 
+    def with_rounding(sub: argparse.ArgumentParser) -> None:
+        from tinycc.integer import ROUNDINGS
+
+        sub.add_argument(
+            "--int8-rounding",
+            choices=ROUNDINGS,
+            default="tflite",
+            help="integer semantics of quantized ops: TFLite's reference kernels "
+            "(bit-exact with TFLite Micro) or ONNX's single rounding (default "
+            "tflite)",
+        )
+
     def with_pipeline(sub: argparse.ArgumentParser, default: str) -> None:
         sub.add_argument(
             "-p",
@@ -338,13 +396,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("verify", cmd_verify, "compare tinycc with onnxruntime on a model")
     sub.add_argument("--input", action="append", metavar="[NAME=]FILE.npy")
     sub.add_argument("--output", action="append", metavar="[NAME=]FILE.npy")
+    sub.add_argument(
+        "--expected",
+        action="append",
+        metavar="[NAME=]FILE.npy",
+        help="expected outputs (e.g. TFLite Micro's): integers must match bit for bit",
+    )
     sub.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     sub.add_argument(
         "--target",
         choices=["host"],
         help="compile for this target and run the C (default: the interpreter)",
     )
+    sub.add_argument(
+        "--layerwise",
+        action="store_true",
+        help="compare the interpreter with onnxruntime layer by layer (a table)",
+    )
     sub.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    with_rounding(sub)
     with_pipeline(sub, DEFAULT_PIPELINE)
 
     sub = command("compile", cmd_compile, "compile a model to C")
@@ -364,6 +434,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the IR at a level instead of writing C",
     )
     sub.add_argument("--print-pipeline", action="store_true")
+    with_rounding(sub)
+    sub.add_argument(
+        "--quantize",
+        choices=["int8"],
+        help="quantize a float model to int8 first (post-training, static; "
+        "TFLite's scheme), calibrated on --calibration",
+    )
+    sub.add_argument(
+        "--calibration",
+        metavar="SAMPLES",
+        help="calibration inputs for --quantize: a .npy whose first axis "
+        "enumerates samples, or a .npz with one such array per input name",
+    )
+    sub.add_argument(
+        "--calibration-method",
+        choices=["minmax", "percentile"],
+        default="minmax",
+        help="activation ranges: min/max seen (default) or clipped to the "
+        "99.99th percentile of |x|",
+    )
     sub.add_argument("--ram-budget", type=parse_bytes, metavar="BYTES")
     sub.add_argument("-p", "--passes", metavar="PIPELINE", help="replace the pipeline")
     return parser

@@ -1,7 +1,8 @@
 """Build generated C for the host and run it: the `--target host` runner.
 
-A small `main.c` reads each input as raw little-endian float32 from a file,
-calls `<model>_run`, and writes each output the same way. Arrays cross the
+A small `main.c` reads each input as raw little-endian elements of its C type
+(float32, or int8 for a quantized model's integer edges) from a file, calls
+`<model>_run`, and writes each output the same way. Arrays cross the
 boundary in the IR layout (NHWC); the caller converts with the ports'
 `onnx.perm`, as `tinycc run` does.
 """
@@ -19,7 +20,9 @@ from xdsl.dialects.builtin import ArrayAttr
 
 from tinycc import signature
 from tinycc.errors import TinyccError
+from tinycc.targets.c.literals import c_type
 from tinycc.targets.c.names import c_identifier
+from tinycc.weights import numpy_dtype
 
 WARNINGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
 SANITIZERS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
@@ -44,31 +47,35 @@ def harness(
         "#include <stdio.h>",
         '#include "model.h"',
         "",
-        "static int transfer(const char *path, float *data, size_t count, int out) {",
+        "static int transfer(const char *path, void *data, size_t size, size_t count,",
+        "                    int out) {",
         '    FILE *file = fopen(path, out ? "wb" : "rb");',
         "    size_t done;",
         "    if (file == NULL) return 1;",
-        "    done = out ? fwrite(data, sizeof *data, count, file)",
-        "               : fread(data, sizeof *data, count, file);",
+        "    done = out ? fwrite(data, size, count, file)",
+        "               : fread(data, size, count, file);",
         "    return (fclose(file) != 0) || done != count;",
         "}",
         "",
     ]
     ports = [*inputs, *outputs]
     for index, port in enumerate(ports):
-        lines.append(f"static float port{index}[{count(port)}];")
+        element = c_type(port.type.element_type)
+        lines.append(f"static {element} port{index}[{count(port)}];")
     lines += [
         "",
         "int main(int argc, char **argv) {",
         f"    if (argc != {len(ports) + 1}) return 2;",
     ]
     for index, port in enumerate(inputs):
-        call = f"transfer(argv[{index + 1}], port{index}, {count(port)}, 0)"
+        size = f"sizeof port{index}[0]"
+        call = f"transfer(argv[{index + 1}], port{index}, {size}, {count(port)}, 0)"
         lines.append(f"    if ({call}) return 3;")
     arguments = ", ".join(f"port{i}" for i in range(len(ports)))
     lines.append(f"    if ({c_identifier(name)}_run({arguments}) != 0) return 4;")
     for index, port in enumerate(outputs, start=len(inputs)):
-        call = f"transfer(argv[{index + 1}], port{index}, {count(port)}, 1)"
+        size = f"sizeof port{index}[0]"
+        call = f"transfer(argv[{index + 1}], port{index}, {size}, {count(port)}, 1)"
         lines.append(f"    if ({call}) return 5;")
     lines += ["    return 0;", "}", ""]
     return "\n".join(lines)
@@ -104,23 +111,34 @@ def ports(module) -> tuple[list[signature.Port], list[signature.Port]]:
     found = signature.ports_of(
         [types[i] for i in kept], ArrayAttr([attrs[i] for i in kept]), "argument"
     )
-    if any(str(port.type.element_type) != "f32" for port in found):
-        raise TinyccError("host runs of int8 models are not implemented yet")
     kinds = [roles[i] for i in kept]
     inputs = [p for p, kind in zip(found, kinds, strict=True) if kind == "input"]
     outputs = [p for p, kind in zip(found, kinds, strict=True) if kind == "output"]
     return inputs, outputs
 
 
+def port_dtype(port: signature.Port) -> np.dtype:
+    """The little-endian numpy dtype of a port's elements in the files."""
+    return numpy_dtype(port.type.element_type).newbyteorder("<")
+
+
+def file_bytes(array: np.ndarray) -> bytes:
+    """An input file's content: float as float32 (the C type of float ports),
+    integers as stored, little-endian."""
+    dtype = np.float32 if np.issubdtype(array.dtype, np.floating) else array.dtype
+    return np.ascontiguousarray(array, np.dtype(dtype).newbyteorder("<")).tobytes()
+
+
 def run(
     program: Path, arrays: Sequence[np.ndarray], outputs: Sequence[signature.Port]
 ) -> list[np.ndarray]:
-    """Run the built program on IR-layout inputs; IR-layout outputs."""
+    """Run the built program on IR-layout inputs (float arrays go as float32,
+    integer arrays as their own type: the ports' storage); IR-layout outputs."""
     directory = program.parent
     paths = []
     for index, array in enumerate(arrays):
         path = directory / f"input{index}.bin"
-        path.write_bytes(np.ascontiguousarray(array, "<f4").tobytes())
+        path.write_bytes(file_bytes(np.asarray(array)))
         paths.append(str(path))
     out_paths = [str(directory / f"output{i}.bin") for i in range(len(outputs))]
     done = subprocess.run(
@@ -132,6 +150,6 @@ def run(
             f"{done.stderr.strip()[:2000]}"
         )
     return [
-        np.fromfile(path, "<f4").reshape(port.type.get_shape())
+        np.fromfile(path, port_dtype(port)).reshape(port.type.get_shape())
         for path, port in zip(out_paths, outputs, strict=True)
     ]

@@ -1,11 +1,46 @@
-"""`tinycc verify`: tinycc's result for a model next to onnxruntime's.
+"""`tinycc verify`: tinycc's result for a model next to its references.
 
-Today the tinycc side is the reference interpreter on the imported (and
-canonicalized) graph; compiled back ends plug in here as they arrive.
-The oracle is onnxruntime with graph optimizations off, i.e. ONNX's own
-definition of each op (for QDQ models: dequantize, float op, quantize).
-Tolerances: float outputs agree within 1e-5 of the output's scale; integer
-(quantized) outputs within 1 LSB (float summation order may flip a rounding).
+The tinycc side is the reference interpreter on the imported graph (after
+`pipeline`), or with `target` the generated C, built and run there (its
+interpreter check then runs the graph `tinycc compile` lowers, whatever
+`pipeline` says). For a
+quantized model `rounding` chooses the integer semantics (`tflite` or `onnx`,
+see `tinycc.integer`): the interpreter runs the graph after
+`graph-int8-rounding{mode=...}`, the C is compiled with it. `rounding=None`
+(the Python API's default) keeps ONNX's meaning: the interpreter runs the QDQ
+graph as the pipeline leaves it, the C rounds like ONNX.
+
+Each output is compared with up to three references:
+
+- onnxruntime with graph optimizations off: ONNX's own definition of each op
+  (QDQ: dequantize, float op, quantize). Float models: the oracle, within
+  1e-5 of the output's scale. Quantized models with `onnx` rounding (or
+  None): the oracle within 1 LSB (float summation order may flip a rounding).
+  With `tflite` rounding only information: TFLite's double rounding
+  legitimately differs from ONNX's single rounding by several LSB once
+  differences propagate through a network (see ../shared/models/README.md).
+- the reference interpreter with the same rounding, when a quantized model
+  runs as C: bit for bit, the contract of every integer kernel.
+- `expected` outputs given by the user (e.g. TFLite Micro's): bit for bit for
+  integer outputs, within the float tolerance for float ones.
+
+`VerifyReport.json()` (`tinycc verify --json`) is one object:
+
+    model, engine        the .onnx path; "reference interpreter" or
+                         "generated C (host)"
+    rounding             "tflite", "onnx" or null (ONNX's QDQ meaning)
+    quantized            whether the graph has quantized tensors
+    match                every enforced comparison holds
+    arena_bytes          the compiled arena (null for the interpreter)
+    max_abs_error, max_rel_error, outputs {name: {shape, max_abs_error}}
+                         vs onnxruntime, whether enforced or not
+    comparisons          one per output and reference: {reference
+                         ("onnxruntime" | "interpreter" | "expected"), output,
+                         shape, max_abs_error (output units: stored integers
+                         for integer outputs), max_lsb (the same in
+                         quantization steps, null for float outputs of float
+                         models), mismatches (elements beyond the tolerance),
+                         count, tolerance, enforced, match}
 """
 
 from __future__ import annotations
@@ -16,6 +51,8 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from onnx import numpy_helper
+from xdsl.dialects.builtin import ModuleOp, TensorType
 
 from tinycc.errors import TinyccError
 
@@ -30,59 +67,160 @@ _ONNX_TO_NUMPY = {
     onnx.TensorProto.INT32: np.int32,
 }
 
+ONNXRUNTIME, INTERPRETER, EXPECTED = "onnxruntime", "interpreter", "expected"
+
 
 @dataclass
-class OutputComparison:
-    name: str
+class Comparison:
+    """One output of tinycc next to one reference's."""
+
+    output: str
+    reference: str  # ONNXRUNTIME, INTERPRETER or EXPECTED
     shape: tuple[int, ...]
     max_abs_error: float
     tolerance: float
+    mismatches: int  # elements differing by more than `tolerance`
+    count: int
+    lsb: float | None = None  # one quantization step of the output, if known
+    enforced: bool = True
     max_rel_error: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return self.max_abs_error <= self.tolerance
+        return not self.enforced or self.max_abs_error <= self.tolerance
+
+    @property
+    def max_lsb(self) -> float | None:
+        return None if self.lsb is None else self.max_abs_error / self.lsb
+
+    def json(self) -> dict[str, object]:
+        return {
+            "reference": self.reference,
+            "output": self.output,
+            "shape": list(self.shape),
+            "max_abs_error": self.max_abs_error,
+            "max_lsb": self.max_lsb,
+            "mismatches": self.mismatches,
+            "count": self.count,
+            "tolerance": self.tolerance,
+            "enforced": self.enforced,
+            "match": self.ok,
+        }
+
+    def text(self) -> str:
+        error = f"max |diff| = {self.max_abs_error:.3g}"
+        if self.lsb is not None and self.lsb != 1.0:
+            error += f" ({self.max_lsb:.3g} LSB)"
+        elif self.lsb is not None:
+            error += " LSB"
+        differ = f"{self.mismatches}/{self.count} " + (
+            f"beyond {self.tolerance:.3g}" if self.tolerance else "differ"
+        )
+        if not self.enforced:
+            verdict = "information (TFLite and ONNX round differently)"
+        else:
+            verdict = "match" if self.ok else "MISMATCH"
+        return (
+            f"  {self.output} {list(self.shape)} vs {self.reference}: {error}, "
+            f"{differ}: {verdict}"
+        )
 
 
 @dataclass
 class VerifyReport:
     model: str
     engine: str
-    comparisons: list[OutputComparison] = field(default_factory=list)
+    rounding: str | None = None
+    quantized: bool = False
+    comparisons: list[Comparison] = field(default_factory=list)
     arena_bytes: int | None = None
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def json(self) -> dict[str, object]:
-        return {
-            "model": self.model,
-            "engine": self.engine,
-            "match": self.ok,
-            "max_abs_error": max(
-                (c.max_abs_error for c in self.comparisons), default=0.0
-            ),
-            "max_rel_error": max(
-                (c.max_rel_error for c in self.comparisons), default=0.0
-            ),
-            "arena_bytes": self.arena_bytes,
-            "outputs": {
-                c.name: {"shape": list(c.shape), "max_abs_error": c.max_abs_error}
-                for c in self.comparisons
-            },
-        }
 
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.comparisons)
 
+    def json(self) -> dict[str, object]:
+        versus_ort = [c for c in self.comparisons if c.reference == ONNXRUNTIME]
+        return {
+            "model": self.model,
+            "engine": self.engine,
+            "rounding": self.rounding,
+            "quantized": self.quantized,
+            "match": self.ok,
+            "max_abs_error": max((c.max_abs_error for c in versus_ort), default=0.0),
+            "max_rel_error": max((c.max_rel_error for c in versus_ort), default=0.0),
+            "arena_bytes": self.arena_bytes,
+            "outputs": {
+                c.output: {"shape": list(c.shape), "max_abs_error": c.max_abs_error}
+                for c in versus_ort
+            },
+            "comparisons": [c.json() for c in self.comparisons],
+        }
+
     def text(self) -> str:
-        lines = [f"{self.model}: tinycc {self.engine} vs onnxruntime"]
-        for c in self.comparisons:
-            verdict = "match" if c.ok else "MISMATCH"
-            lines.append(
-                f"  {c.name} {list(c.shape)}: max |diff| = {c.max_abs_error:.3g} "
-                f"(tolerance {c.tolerance:.3g}) {verdict}"
-            )
+        mode = f", int8 rounding {self.rounding}" if self.quantized else ""
+        lines = [f"{self.model}: tinycc {self.engine}{mode}"]
+        lines += [c.text() for c in self.comparisons]
         return "\n".join(lines)
+
+
+def compare(
+    output: str,
+    reference: str,
+    actual: np.ndarray,
+    expected: np.ndarray,
+    tolerance: float,
+    lsb: float | None = None,
+    enforced: bool = True,
+) -> Comparison:
+    """`actual` next to `expected`; a shape difference is an infinite error."""
+    if actual.shape != expected.shape:
+        count = int(expected.size)
+        return Comparison(
+            output, reference, expected.shape, float("inf"), tolerance, count, count
+        )
+    difference = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    error = float(np.max(difference, initial=0))
+    scale = float(np.max(np.abs(expected.astype(np.float64)), initial=0))
+    return Comparison(
+        output,
+        reference,
+        expected.shape,
+        error,
+        tolerance,
+        int(np.count_nonzero(difference > tolerance)),
+        int(expected.size),
+        lsb,
+        enforced,
+        error / scale if scale else error,
+    )
+
+
+def float_tolerance(expected: np.ndarray) -> float:
+    """1e-5 of the output's scale (at least 1e-5)."""
+    return FLOAT_TOLERANCE * max(1.0, float(np.max(np.abs(expected), initial=0)))
+
+
+def output_lsbs(model: onnx.ModelProto) -> dict[str, float | None]:
+    """One quantization step of each graph output: 1 for an integer output,
+    the scale of the DequantizeLinear producing a float one (the largest if per
+    axis), None for other float outputs."""
+    initializers = {i.name: i for i in model.graph.initializer}
+    producers = {out: node for node in model.graph.node for out in node.output}
+    lsbs: dict[str, float | None] = {}
+    for value in model.graph.output:
+        elem = value.type.tensor_type.elem_type
+        node = producers.get(value.name)
+        if elem != onnx.TensorProto.FLOAT:
+            lsbs[value.name] = 1.0
+        elif node is not None and node.op_type == "DequantizeLinear":
+            scale = initializers.get(node.input[1])
+            array = numpy_helper.to_array(scale) if scale is not None else None
+            lsbs[value.name] = None if array is None else float(np.max(array))
+        else:
+            lsbs[value.name] = None
+    return lsbs
 
 
 def random_inputs(
@@ -90,11 +228,8 @@ def random_inputs(
 ):
     """Seeded inputs: N(0,1) for floats, the full range for integers."""
     rng = np.random.default_rng(seed)
-    initializers = {t.name for t in model.graph.initializer}
     arrays: dict[str, np.ndarray] = {}
-    for value in model.graph.input:
-        if value.name in initializers:
-            continue
+    for value in graph_inputs(model):
         tensor = value.type.tensor_type
         dtype = _ONNX_TO_NUMPY.get(tensor.elem_type)
         if dtype is None:
@@ -114,6 +249,109 @@ def random_inputs(
     return arrays
 
 
+def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
+    initializers = {t.name for t in model.graph.initializer}
+    return [v for v in model.graph.input if v.name not in initializers]
+
+
+def model_feeds(
+    model: onnx.ModelProto,
+    given: Mapping[str | None, np.ndarray],
+    shapes: Mapping[str, tuple[int, ...]],
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Seeded inputs, replaced by the `given` ones (None: the only input),
+    which must have the input's element type and static dimensions."""
+    feeds = random_inputs(model, shapes, seed)
+    if None in given and (len(feeds) != 1 or len(given) != 1):
+        raise TinyccError(
+            f"the model has inputs {', '.join(feeds)}: pass --input NAME=FILE.npy "
+            "for each"
+        )
+    infos = {v.name: v.type.tensor_type for v in graph_inputs(model)}
+    for name, array in given.items():
+        name = name if name is not None else next(iter(feeds))
+        if name not in feeds:
+            raise TinyccError(
+                f"the model has no input '{name}' (it has {', '.join(feeds)})"
+            )
+        array = np.asarray(array)
+        dims = [
+            d.dim_value if d.HasField("dim_value") else None
+            for d in infos[name].shape.dim
+        ]
+        fits = len(dims) == array.ndim and all(
+            d is None or d == n for d, n in zip(dims, array.shape, strict=True)
+        )
+        if array.dtype != feeds[name].dtype or not fits:
+            shown = ["?" if d is None else d for d in dims]
+            raise TinyccError(
+                f"input '{name}': expected {feeds[name].dtype} of shape {shown}, "
+                f"got {array.dtype} of shape {list(array.shape)}"
+            )
+        feeds[name] = array
+    return feeds
+
+
+def bind_expected(
+    given: Mapping[str | None, np.ndarray], names: list[str]
+) -> dict[str, np.ndarray]:
+    """Expected outputs by name (None: the only output)."""
+    if None in given and (len(names) != 1 or len(given) != 1):
+        raise TinyccError(
+            f"the model has outputs {', '.join(names)}: pass --expected "
+            "NAME=FILE.npy for each"
+        )
+    bound = {names[0] if n is None else n: np.asarray(a) for n, a in given.items()}
+    if unknown := [n for n in bound if n not in names]:
+        raise TinyccError(
+            f"the model has no output '{unknown[0]}' (it has {', '.join(names)})"
+        )
+    return bound
+
+
+def load_onnx(path: str) -> onnx.ModelProto:
+    if not path.endswith(".onnx") or not Path(path).exists():
+        raise TinyccError(f"{path}: verify needs an existing .onnx model")
+    return onnx.load(path)
+
+
+def rounding_pipeline(pipeline: str, rounding: str | None) -> str:
+    """`pipeline` followed by the int8 rounding choice, if any."""
+    if rounding is None:
+        return pipeline
+    step = f"graph-int8-rounding{{mode={rounding}}}"
+    return f"{pipeline},{step}" if pipeline else step
+
+
+def is_quantized(module: ModuleOp) -> bool:
+    from tinycc.dialects import graph
+
+    return any(
+        isinstance(result.type, TensorType) and graph.is_quantized(result)
+        for op in module.walk()
+        for result in op.results
+    )
+
+
+def run_onnxruntime(
+    source: str | bytes, feeds: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Unoptimized onnxruntime on a model file or serialized model: ONNX's
+    definition (QDQ: dequantize, float op, quantize); its fused int8 kernels
+    may differ by 1 LSB a layer."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.graph_optimization_level = level
+    session = onnxruntime.InferenceSession(
+        source, options, providers=["CPUExecutionProvider"]
+    )
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(names, dict(feeds)), strict=True))
+
+
 def verify_against_onnxruntime(
     path: str,
     *,
@@ -123,65 +361,70 @@ def verify_against_onnxruntime(
     seed: int = 0,
     target: str | None = None,
     workdir: Path | None = None,
+    rounding: str | None = None,
+    expected: Mapping[str | None, np.ndarray] | None = None,
 ) -> VerifyReport:
-    import onnxruntime
-
-    from tinycc.cli import apply_pipeline
+    """Run tinycc on `path` and compare its outputs with the references above."""
+    from tinycc.cli import DEFAULT_PIPELINE, apply_pipeline
     from tinycc.importer import import_onnx
     from tinycc.interpreter import run_module
 
-    if not path.endswith(".onnx") or not Path(path).exists():
-        raise TinyccError(f"{path}: verify needs an existing .onnx model")
-    model = onnx.load(path)
+    model = load_onnx(path)
     shapes = dict(input_shapes or {})
-    feeds = random_inputs(model, shapes, seed)
-    for name, array in (inputs or {}).items():
-        feeds[name if name is not None else next(iter(feeds))] = array
+    feeds = model_feeds(model, inputs or {}, shapes, seed)
 
+    if target is not None:
+        rounding = rounding or "onnx"  # C rounds somehow: ONNX's way by default
+        pipeline = DEFAULT_PIPELINE  # the graph `tinycc compile` lowers
+    module = import_onnx(path, input_shapes=shapes).module
+    apply_pipeline(module, rounding_pipeline(pipeline, rounding))
+    quantized = is_quantized(module)
     if target is None:
-        module = import_onnx(path, input_shapes=shapes).module
-        if pipeline:
-            apply_pipeline(module, pipeline)
-        ours, arena = run_module(module, feeds), None
+        ours, arena, interpreted = run_module(module, feeds), None, None
     else:
-        ours, arena = run_compiled(path, feeds, shapes, target, workdir)
-
-    # Unoptimized onnxruntime computes ONNX's definition (QDQ: dequantize,
-    # float op, quantize); its fused int8 kernels may differ by 1 LSB a layer.
-    options = onnxruntime.SessionOptions()
-    level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.graph_optimization_level = level
-    session = onnxruntime.InferenceSession(
-        path, options, providers=["CPUExecutionProvider"]
-    )
-    names = [o.name for o in session.get_outputs()]
-    theirs = dict(zip(names, session.run(names, feeds), strict=True))
-
+        ours, arena = run_compiled(path, feeds, shapes, target, workdir, rounding)
+        interpreted = run_module(module, feeds) if quantized else None
     engine = "reference interpreter" if target is None else f"generated C ({target})"
-    report = VerifyReport(path, engine, arena_bytes=arena, outputs=ours)
-    for name in names:
-        expected, actual = theirs[name], ours[name]
-        if expected.shape != actual.shape:
-            error, tolerance = float("inf"), 0.0
-        elif np.issubdtype(expected.dtype, np.integer):
-            error = float(
-                np.max(
-                    np.abs(expected.astype(np.int64) - actual.astype(np.int64)),
-                    initial=0,
-                )
-            )
-            tolerance = float(INTEGER_TOLERANCE)
-        else:
-            error = float(np.max(np.abs(expected - actual), initial=0))
-            tolerance = FLOAT_TOLERANCE * max(
-                1.0, float(np.max(np.abs(expected), initial=0))
-            )
-        scale = float(np.max(np.abs(expected), initial=0))
-        relative = error / scale if scale else error
+    shown = rounding if quantized else None
+    report = VerifyReport(path, engine, shown, quantized, arena_bytes=arena)
+    report.outputs = ours
+
+    lsbs = output_lsbs(model) if quantized else {}
+    theirs = run_onnxruntime(path, feeds)
+    informative = quantized and rounding == "tflite"
+    for name, reference in theirs.items():
+        lsb = lsbs.get(name)
+        tolerance = 0.0 if informative else onnxruntime_tolerance(reference, lsb)
         report.comparisons.append(
-            OutputComparison(name, expected.shape, error, tolerance, relative)
+            compare(
+                name,
+                ONNXRUNTIME,
+                ours[name],
+                reference,
+                tolerance,
+                lsb,
+                not informative,
+            )
+        )
+    for name, reference in (interpreted or {}).items():
+        report.comparisons.append(
+            compare(name, INTERPRETER, ours[name], reference, 0.0, lsbs.get(name))
+        )
+    for name, reference in bind_expected(expected or {}, list(theirs)).items():
+        integer = np.issubdtype(ours[name].dtype, np.integer)
+        tolerance = 0.0 if integer else float_tolerance(reference)
+        report.comparisons.append(
+            compare(name, EXPECTED, ours[name], reference, tolerance, lsbs.get(name))
         )
     return report
+
+
+def onnxruntime_tolerance(reference: np.ndarray, lsb: float | None) -> float:
+    """1 LSB for a quantized output (a float one's LSB is a float32 scale:
+    a little more, for its rounding); the float tolerance otherwise."""
+    if lsb is None:
+        return float_tolerance(reference)
+    return INTEGER_TOLERANCE * (lsb if lsb == 1.0 else lsb * 1.0001)
 
 
 def run_compiled(
@@ -190,6 +433,7 @@ def run_compiled(
     shapes: Mapping[str, tuple[int, ...]],
     target: str,
     workdir: Path | None,
+    rounding: str = "tflite",
 ) -> tuple[dict[str, np.ndarray], int]:
     """Compile for `target`, build and run the C; outputs by ONNX name."""
     import tempfile
@@ -197,7 +441,9 @@ def run_compiled(
     from tinycc import host
     from tinycc.compile import compile_model, write_outputs
 
-    _, compiled = compile_model(path, target=target, input_shapes=dict(shapes))
+    _, compiled = compile_model(
+        path, target=target, input_shapes=dict(shapes), rounding=rounding
+    )
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(workdir or scratch)
         write_outputs(compiled, directory)

@@ -432,6 +432,7 @@ def quantize_qdq(
     seed: int = 0,
     samples: int = 8,
     activations: str = "int8",
+    operators: bool = False,
 ) -> onnx.ModelProto:
     """Static int8 post-training quantization into QDQ form with onnxruntime.
 
@@ -445,6 +446,7 @@ def quantize_qdq(
     a [0, max] range) already clamps, so the QDQ graph has no activation nodes.
     ``activations="int16"`` gives symmetric QInt16 activations instead (the
     16x8 mode; the model needs opset 21 for int16 QuantizeLinear).
+    ``operators=True`` writes QOperator form (QLinearConv, QGemm, ...) instead.
     """
     assert activations in ("int8", "int16"), activations
     wide = activations == "int16"
@@ -472,7 +474,7 @@ def quantize_qdq(
             pre,
             out,
             _Reader(),
-            quant_format=QuantFormat.QDQ,
+            quant_format=QuantFormat.QOperator if operators else QuantFormat.QDQ,
             activation_type=QuantType.QInt16 if wide else QuantType.QInt8,
             weight_type=QuantType.QInt8,
             per_channel=True,
