@@ -84,14 +84,18 @@ def activation_range(op: Operation, output: SSAValue, rounding: Rounding):
     low, high = qtype(output).storage_range
     if not isinstance(op, graph.FusedClampMixin):
         return low, high
-    scale, zp = float(np.float32(scales(output)[0])), zero_point(output)
     if op.clamp_min is not None:
-        real = float(np.float32(op.clamp_min.value.data) / np.float32(scale))
-        low = max(low, zp + round_half(real, rounding))
+        low = max(low, storage_bound(output, op.clamp_min.value.data, rounding))
     if op.clamp_max is not None:
-        real = float(np.float32(op.clamp_max.value.data) / np.float32(scale))
-        high = min(high, zp + round_half(real, rounding))
+        high = min(high, storage_bound(output, op.clamp_max.value.data, rounding))
     return low, high
+
+
+def storage_bound(output: SSAValue, real: float, rounding: Rounding) -> int:
+    """The stored value of the bound `real`: `zp + round(real / scale)`, the
+    division in float32 as TFLite computes it."""
+    step = np.float32(real) / np.float32(scales(output)[0])
+    return zero_point(output) + round_half(float(step), rounding)
 
 
 def bias_in_accumulator_units(

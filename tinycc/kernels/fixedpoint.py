@@ -89,20 +89,20 @@ def _exact_wide_rounding(
     quotient = (total >> (exponent - 16)).named("quot")
     remainder = ((total - (quotient << (exponent - 16))) << 16) + (low_product & 0xFFFF)
     half = _power_of_two(kb, exponent - 1)
-    return _round_up_half_even(kb, quotient, remainder.named("rem"), half)
+    rounded = _round_up_half_even(kb, quotient, remainder.named("rem"), half)
+    return kb.convert(rounded, i32, "scaled")
 
 
 def _round_up_half_even(
     kb: KernelBuilder, quotient: Scalar, remainder: Scalar, half: Scalar | int
 ) -> Scalar:
     """`quotient` plus 1 where the remainder is above half, or exactly half
-    and the quotient odd; as an i32."""
+    and the quotient odd (i64)."""
     above = kb.compare("gt", remainder, half)
     odd_tie = kb.all_of(
         [kb.compare("eq", remainder, half), kb.compare("eq", quotient & 1, 1)]
     )
-    up = _bit(kb, kb.any_of([above, odd_tie]), i64)
-    return kb.convert(quotient + up, i32, "scaled")
+    return quotient + _bit(kb, kb.any_of([above, odd_tie]), i64)
 
 
 def _double_rounding(
@@ -145,7 +145,15 @@ def _single_rounding(
     m = _per_channel(kb, "multiplier", multipliers.multiplier, channel, i32)
     exponent = _per_channel(kb, "exponent", 31 - multipliers.shift, channel, i64)
     product = (kb.convert(x, i64) * _wide(kb, m)).named("prod")
-    quotient = (product >> exponent).named("quot")
-    remainder = (product - (quotient << exponent)).named("rem")
+    return kb.convert(round_half_even_shift(kb, product, exponent), i32, "scaled")
+
+
+def round_half_even_shift(
+    kb: KernelBuilder, x: Scalar, exponent: Scalar | int
+) -> Scalar:
+    """`x / 2^exponent` for an i64 `x`, ties to even, as an i64
+    (`tinycc.integer.fixedpoint.round_half_even_shift`)."""
+    quotient = (x >> exponent).named("quot")
+    remainder = (x - (quotient << exponent)).named("rem")
     half = _power_of_two(kb, exponent - 1)
     return _round_up_half_even(kb, quotient, remainder, half)
