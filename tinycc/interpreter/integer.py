@@ -29,7 +29,7 @@ from tinycc.integer.params import (
     zero_point,
     zero_points,
 )
-from tinycc.interpreter.kernels import avg_pool2d_sums, conv2d_sums
+from tinycc.interpreter.kernels import conv2d_sums
 
 IntegerKernel = Callable[..., np.ndarray]
 INTEGER_KERNELS: dict[type[Operation], IntegerKernel] = {}
@@ -93,31 +93,6 @@ def fully_connected(
     return requantize(
         op, acc, output_multipliers(op.input, op.weight, op.result), rounding
     )
-
-
-def _divide_rounding_away(total: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """`total / count` rounded half away from zero, as TFLite's average
-    pooling computes it with C's truncating division."""
-    half = count // 2
-    numerator = np.where(total > 0, total + half, total - half)
-    return np.sign(numerator) * (np.abs(numerator) // count)
-
-
-@integer_kernel(graph.AvgPool2DOp)
-def avg_pool2d(op: graph.AvgPool2DOp, rounding: Rounding, x) -> np.ndarray:
-    """TFLite: the window's sum over the cells that count, divided by their
-    number, rounded half away from zero; the input and result must share
-    scale and zero point (as TFLite requires)."""
-    if qtype(op.input) != qtype(op.result):
-        raise NotImplementedError("int8 average pooling that requantizes")
-    sums, counts = avg_pool2d_sums(op, np.asarray(x, np.int64))
-    totals, counts = _exact(sums), _exact(counts)
-    if rounding == "onnx":
-        quotient = np.rint(totals / counts).astype(np.int64)
-    else:
-        quotient = _divide_rounding_away(totals, counts)
-    low, high = activation_range(op, op.result, rounding)
-    return np.clip(quotient, low, high).astype(qtype(op.result).numpy_dtype)
 
 
 # The other op families register their kernels when imported.

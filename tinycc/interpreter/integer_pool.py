@@ -1,3 +1,147 @@
-"""Integer reference kernels: (being written)."""
+"""Integer pooling in numpy: average and max pooling, windowed and global.
+
+Average pooling sums the centered values `x - zp_in` of the cells that count
+(padding cells, which `count_include_pad` counts, are a centered 0):
+
+- input and result quantized alike (TFLite's requirement, and what
+  onnxruntime's quantizer writes):
+  - `tflite`: TFLite's `AveragePool` on the stored values, `total =
+    sum + count * zp` divided by `count` rounding half away from zero
+    (C's `(total +- count / 2) / count`);
+  - `onnx`: `round_half_even(sum / count) + zp`, computed exactly as
+    `round_half_even((sum + K count) / count) - K + zp`: with `K = 2^bits`
+    of the storage type the numerator is non-negative, and `K` is even, so
+    ties still go to even.
+- quantized differently: `rescale(sum, s_in / (s_out count)) + zp_out`, one
+  fixed-point multiplier per possible count (a table indexed by the count in
+  C), rounded as the mode says: TFLite's MEAN requantizes that way, with one
+  multiplier for its one count.
+
+Global average pooling is the same over the whole plane (one count).
+
+Max pooling keeps the largest stored value; padding never wins, and a window
+holding only padding (dilation) gives the lowest stored value, as
+onnxruntime's lowest float quantizes. Quantized differently, the maximum is
+requantized: `rescale(max - zp_in, s_in / s_out) + zp_out`.
+"""
 
 from __future__ import annotations
+
+import numpy as np
+from xdsl.ir import Operation, SSAValue
+
+from tinycc.dialects import graph
+from tinycc.integer import Rounding
+from tinycc.integer.fixedpoint import rescale
+from tinycc.integer.params import (
+    Multipliers,
+    activation_range,
+    qtype,
+    scales,
+    zero_point,
+)
+from tinycc.interpreter.integer import integer_kernel
+from tinycc.interpreter.integer_softmax import divide_half_even
+from tinycc.interpreter.kernels import avg_pool2d_sums
+from tinycc.interpreter.kernels import max_pool2d as float_max_pool2d
+
+
+def same_quantization(op: Operation) -> bool:
+    """Whether input and result share scale and zero point."""
+    return qtype(op.operands[0]) == qtype(op.results[0])
+
+
+def average_multipliers(op: Operation, counts: np.ndarray) -> Multipliers:
+    """`s_in / s_out / count` for each of `counts` (0 for a count of 0,
+    which no window has)."""
+    counts = np.asarray(counts, np.float64)
+    ratio = scales(op.operands[0])[0] / scales(op.results[0])[0]
+    reals = np.divide(ratio, counts, out=np.zeros_like(counts), where=counts > 0)
+    return Multipliers.of(reals)
+
+
+def offset(value: SSAValue) -> int:
+    """`K` above: at least any centered value's magnitude, and even."""
+    return 1 << qtype(value).storage.width.data
+
+
+def _store(op: Operation, rounding: Rounding, values: np.ndarray) -> np.ndarray:
+    low, high = activation_range(op, op.results[0], rounding)
+    return np.clip(values, low, high).astype(qtype(op.results[0]).numpy_dtype)
+
+
+def _centered(op: Operation, x) -> np.ndarray:
+    return np.asarray(x, np.int64) - zero_point(op.operands[0])
+
+
+def _average(
+    op: Operation, rounding: Rounding, sums: np.ndarray, counts: np.ndarray
+) -> np.ndarray:
+    """The stored average of windows with centered `sums` over `counts` cells."""
+    zp_in, zp_out = zero_point(op.operands[0]), zero_point(op.results[0])
+    if not same_quantization(op):
+        distinct, which = np.unique(counts, return_inverse=True)
+        table = average_multipliers(op, distinct)
+        m, shift = (table.multiplier[which], table.shift[which])
+        scaled = rescale(
+            sums, m.reshape(sums.shape), shift.reshape(sums.shape), rounding
+        )
+        return _store(op, rounding, scaled + zp_out)
+    if rounding == "tflite":
+        total = sums + counts * zp_in
+        half = counts // 2
+        numerator = np.where(total > 0, total + half, total - half)
+        return _store(op, rounding, np.sign(numerator) * (np.abs(numerator) // counts))
+    k = offset(op.operands[0])
+    quotient = divide_half_even(sums + k * counts, counts)
+    return _store(op, rounding, quotient - k + zp_out)
+
+
+def _exact(values: np.ndarray) -> np.ndarray:
+    """Float64 sums and counts of integers (exact below 2^53) as int64."""
+    return np.rint(values).astype(np.int64)
+
+
+@integer_kernel(graph.AvgPool2DOp)
+def avg_pool2d(op: graph.AvgPool2DOp, rounding: Rounding, x) -> np.ndarray:
+    sums, counts = avg_pool2d_sums(op, _centered(op, x).astype(np.float64))
+    sums, counts = np.broadcast_arrays(_exact(sums), _exact(counts))
+    return _average(op, rounding, sums, counts)
+
+
+@integer_kernel(graph.GlobalAvgPoolOp)
+def global_avg_pool(op: graph.GlobalAvgPoolOp, rounding: Rounding, x) -> np.ndarray:
+    sums = _centered(op, x).sum(axis=(1, 2), keepdims=True)
+    count = int(np.prod(graph.shape_of(op.input)[1:3]))
+    return _average(op, rounding, sums, np.full_like(sums, count))
+
+
+def _maximum(
+    op: Operation, rounding: Rounding, peaks: np.ndarray, empty: np.ndarray
+) -> np.ndarray:
+    """The stored result of window maxima `peaks` (stored input values, the
+    lowest one for `empty` windows)."""
+    if same_quantization(op):
+        return _store(op, rounding, peaks)
+    multipliers = Multipliers.of(scales(op.operands[0]) / scales(op.results[0]))
+    centered = peaks - zero_point(op.operands[0])
+    scaled = rescale(centered, multipliers.multiplier, multipliers.shift, rounding)
+    low, _ = qtype(op.results[0]).storage_range
+    return _store(
+        op, rounding, np.where(empty, low, scaled + zero_point(op.results[0]))
+    )
+
+
+@integer_kernel(graph.MaxPool2DOp)
+def max_pool2d(op: graph.MaxPool2DOp, rounding: Rounding, x) -> np.ndarray:
+    # The float kernel pads with the lowest float32: below every stored value.
+    peaks = float_max_pool2d(op, np.asarray(x, np.float64))
+    low, _ = qtype(op.input).storage_range
+    empty = peaks < low
+    return _maximum(op, rounding, _exact(np.where(empty, low, peaks)), empty)
+
+
+@integer_kernel(graph.GlobalMaxPoolOp)
+def global_max_pool(op: graph.GlobalMaxPoolOp, rounding: Rounding, x) -> np.ndarray:
+    peaks = np.asarray(x, np.int64).max(axis=(1, 2), keepdims=True)
+    return _maximum(op, rounding, peaks, np.zeros(peaks.shape, bool))
