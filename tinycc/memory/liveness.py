@@ -183,14 +183,21 @@ def _bytes(value: SSAValue) -> int:
 
 
 def _is_view(op: Operation) -> bool:
-    """Same bytes, same order: a reshape, or a transpose of unit axes only."""
+    """Same bytes, same order: a reshape, or a transpose of unit axes only,
+    that keeps the element type (one that changes the quantization
+    requantizes every element: a layer of its own)."""
+    if not isinstance(op, graph.ReshapeOp | graph.TransposeOp):
+        return False
+    if (
+        graph.tensor_type(op.input).element_type
+        != graph.tensor_type(op.result).element_type
+    ):
+        return False
     if isinstance(op, graph.ReshapeOp):
         return True
-    if isinstance(op, graph.TransposeOp):
-        shape = graph.shape_of(op.input)
-        moved = [axis for axis in op.perm.get_values() if shape[axis] != 1]
-        return moved == sorted(moved)
-    return False
+    shape = graph.shape_of(op.input)
+    moved = [axis for axis in op.perm.get_values() if shape[axis] != 1]
+    return moved == sorted(moved)
 
 
 def _in_place_operands(op: Operation) -> list[SSAValue]:
