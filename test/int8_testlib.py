@@ -20,6 +20,7 @@ from onnx import numpy_helper
 
 from tinycc import zoo
 from tinycc.cli import DEFAULT_PIPELINE, apply_pipeline
+from tinycc.compile import integer_passes
 from tinycc.importer import import_onnx
 from tinycc.interpreter import run_module
 
@@ -47,7 +48,7 @@ def interpreted(
 ) -> Arrays:
     """The reference interpreter on the graph `tinycc compile` lowers."""
     module = import_onnx(model).module
-    apply_pipeline(module, f"{DEFAULT_PIPELINE},graph-int8-rounding{{mode={rounding}}}")
+    apply_pipeline(module, f"{DEFAULT_PIPELINE},{integer_passes(rounding)}")
     return run_module(module, feeds)
 
 

@@ -47,6 +47,12 @@ def quantize_pass(
     return f'graph-quantize{{calibration="{calibration}" method={method}}}'
 
 
+def integer_passes(rounding: str) -> str:
+    """What fixes the integer semantics of a quantized graph: uint8 tensors
+    become int8 (zero point - 128), then the rounding mode is chosen."""
+    return f"graph-u8-to-i8,graph-int8-rounding{{mode={rounding}}}"
+
+
 def pipeline_for(
     name: str, io_in_arena: bool, rounding: str = "tflite", quantize: str = ""
 ) -> dict[str, str]:
@@ -55,7 +61,7 @@ def pipeline_for(
     rounding mode is chosen."""
     graph_passes = ",".join(p for p in (DEFAULT_PIPELINE, quantize) if p)
     return {
-        "graph": f"{graph_passes},graph-int8-rounding{{mode={rounding}}}",
+        "graph": f"{graph_passes},{integer_passes(rounding)}",
         "tile": "lower-graph-to-tile",
         "loop": f"bufferize{{model={name} io_in_arena={str(io_in_arena).lower()}}}",
     }

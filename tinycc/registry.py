@@ -47,6 +47,11 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return GraphQuantizePass
 
+    def get_graph_u8_to_i8() -> type[ModulePass]:
+        from tinycc.passes.graph_u8_to_i8 import GraphU8ToI8Pass
+
+        return GraphU8ToI8Pass
+
     def get_graph_int8_rounding() -> type[ModulePass]:
         from tinycc.passes.graph_int8_rounding import GraphInt8RoundingPass
 
@@ -71,6 +76,7 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         "graph-canonicalize": get_graph_canonicalize,
         "graph-fold-qdq": get_graph_fold_qdq,
         "graph-quantize": get_graph_quantize,
+        "graph-u8-to-i8": get_graph_u8_to_i8,
         "graph-int8-rounding": get_graph_int8_rounding,
         "lower-graph-to-tile": get_lower_graph_to_tile,
         "bufferize": get_bufferize,

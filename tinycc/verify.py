@@ -320,7 +320,9 @@ def rounding_pipeline(pipeline: str, rounding: str | None) -> str:
     """`pipeline` followed by the int8 rounding choice, if any."""
     if rounding is None:
         return pipeline
-    step = f"graph-int8-rounding{{mode={rounding}}}"
+    from tinycc.compile import integer_passes
+
+    step = integer_passes(rounding)
     return f"{pipeline},{step}" if pipeline else step
 
 
