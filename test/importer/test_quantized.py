@@ -290,3 +290,15 @@ def test_integer_arithmetic_outside_qlinear_ops_is_a_problem() -> None:
     nodes = [helper.make_node("Add", ["xq", "xq"], ["y"], name="int_add")]
     (problem,) = check_onnx(qoperator_model(nodes, [1, 3, 5, 5], {}))
     assert problem.node == "int_add" and "integer tensors" in problem.reason
+
+
+def test_a_scalar_scale_with_a_one_element_zero_point_is_per_tensor() -> None:
+    """onnxruntime's quantizer writes a bias scale as a scalar and its zero
+    point as [1]; both name one parameter."""
+    from tinycc.importer.dtypes import quantized_type
+
+    qtype = quantized_type(
+        np.float32(0.5), np.zeros([1], np.int32), np.dtype(np.int32), 0, (4,)
+    )
+    assert qtype == UniformQuantizedType(qtype.storage, [0.5], [0])
+    assert not qtype.is_per_axis

@@ -72,7 +72,9 @@ def quantized_type(
         raise Unsupported(
             f"zero point of type {zero_point.dtype} for {np.dtype(storage)} data"
         )
-    if zero_point.shape != scale.shape:
+    # One element each is per tensor whatever the shapes (onnxruntime writes
+    # a scalar bias scale with a [1] zero point).
+    if zero_point.shape != scale.shape and not scale.size == zero_point.size == 1:
         raise Unsupported("scale and zero point differ in shape")
     scales = [float(s) for s in scale.reshape(-1)]
     zero_points = [int(z) for z in zero_point.reshape(-1)]
