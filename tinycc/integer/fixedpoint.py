@@ -11,9 +11,11 @@ at compile time (`quantize_multiplier`). Applying it to an int32 `x`:
 - `onnx`: one rounding, half to even, of the exact product `x * m /
   2^(31 - shift)`.
 
-All functions take and return int64 arrays holding int32 values and mirror,
-operation for operation, what the C kernels compute (`tinycc.kernels.
-fixedpoint`), so numpy and C agree bit for bit.
+All functions take and return int64 arrays (holding int32 values unless
+said otherwise) and mirror, operation for operation, what the C kernels
+compute (`tinycc.kernels.fixedpoint`), so numpy and C agree bit for bit.
+gemmlowp's fixed-point functions built on these are in
+`tinycc.integer.gemmlowp`.
 """
 
 from __future__ import annotations
@@ -45,8 +47,18 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     return fixed, shift
 
 
-def _wrap32(x: np.ndarray) -> np.ndarray:
-    return ((x + 2**31) & 0xFFFFFFFF) - 2**31
+def wrap(x: np.ndarray, bits: int = 32) -> np.ndarray:
+    """Two's complement wraparound to a `bits`-bit signed integer: what C
+    does on conversion, and on signed overflow in practice."""
+    half = 1 << (bits - 1)
+    return ((np.asarray(x, np.int64) + half) & ((1 << bits) - 1)) - half
+
+
+def divide_truncating(x: np.ndarray, divisor: np.ndarray | int) -> np.ndarray:
+    """C's integer `/` by a positive divisor: the quotient rounded toward
+    zero."""
+    x = np.asarray(x, np.int64)
+    return np.where(x >= 0, x // divisor, -((-x) // divisor))
 
 
 def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray | int):
@@ -57,8 +69,7 @@ def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray | int):
     a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
     product = a * b
     nudge = np.where(product >= 0, 1 << 30, 1 - (1 << 30))
-    nudged = product + nudge
-    high = np.where(nudged >= 0, nudged >> 31, -((-nudged) >> 31))
+    high = divide_truncating(product + nudge, 1 << 31)
     return np.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, high)
 
 
@@ -78,7 +89,7 @@ def multiply_by_quantized_multiplier(
     `x << shift` wraps as int32, as the C does."""
     shift = np.asarray(shift, np.int64)
     left = np.maximum(shift, 0)
-    shifted = _wrap32(np.asarray(x, np.int64) << left)
+    shifted = wrap(np.asarray(x, np.int64) << left)
     high = saturating_rounding_doubling_high_mul(shifted, multiplier)
     return rounding_divide_by_pot(high, np.maximum(-shift, 0))
 
@@ -88,7 +99,23 @@ def round_half_even_shift(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarr
     x, exponent = np.asarray(x, np.int64), np.asarray(exponent, np.int64)
     quotient = x >> exponent
     remainder = x - (quotient << exponent)
-    half = np.int64(1) << (exponent - 1)
+    return _round_up_half_even(quotient, remainder, np.int64(1) << (exponent - 1))
+
+
+def divide_half_even(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """`numerator / denominator` for non-negative int64s, ties to even."""
+    quotient = numerator // denominator
+    remainder = numerator - quotient * denominator
+    return _round_up_half_even(quotient, remainder, denominator - remainder)
+
+
+def _round_up_half_even(
+    quotient: np.ndarray, remainder: np.ndarray, half: np.ndarray
+) -> np.ndarray:
+    """`quotient` plus 1 where the remainder is above `half`, or equal to it
+    and the quotient odd: ties to even. `half` is half the divisor, or the
+    divisor minus the remainder (which compares the same, also for an odd
+    divisor)."""
     up = (remainder > half) | ((remainder == half) & ((quotient & 1) == 1))
     return quotient + up
 
@@ -103,7 +130,7 @@ def multiply_by_quantized_multiplier_wide(
     reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
     total = 15 - np.asarray(shift, np.int64)
     nudge = np.int64(1) << (total - 1)
-    return _wrap32((np.asarray(x, np.int64) * reduced + nudge) >> total)
+    return wrap((np.asarray(x, np.int64) * reduced + nudge) >> total)
 
 
 def round_half_even_product(
@@ -120,9 +147,7 @@ def round_half_even_product(
     low = low_product & 0xFFFF
     quotient = total >> (exponent - 16)
     remainder = ((total - (quotient << (exponent - 16))) << 16) + low
-    half = np.int64(1) << (exponent - 1)
-    up = (remainder > half) | ((remainder == half) & ((quotient & 1) == 1))
-    return quotient + up
+    return _round_up_half_even(quotient, remainder, np.int64(1) << (exponent - 1))
 
 
 def rescale(

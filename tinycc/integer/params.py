@@ -34,12 +34,21 @@ def scales(value: SSAValue) -> np.ndarray:
     return np.asarray(qtype(value).scale_values, np.float32).astype(np.float64)
 
 
-def zero_point(value: SSAValue) -> int:
-    """The zero point of a per-tensor quantized value."""
+def _per_tensor(value: SSAValue) -> UniformQuantizedType:
     element = qtype(value)
     if element.is_per_axis:
         raise TinyccError(f"expected per-tensor quantization, got {element}")
-    return element.zero_point_values[0]
+    return element
+
+
+def scale(value: SSAValue) -> float:
+    """The scale of a per-tensor quantized value (a float32 value)."""
+    return float(np.float32(_per_tensor(value).scale_values[0]))
+
+
+def zero_point(value: SSAValue) -> int:
+    """The zero point of a per-tensor quantized value."""
+    return _per_tensor(value).zero_point_values[0]
 
 
 def round_half(x: float, rounding: Rounding) -> int:

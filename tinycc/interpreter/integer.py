@@ -6,7 +6,8 @@ A kernel is `kernel(op, rounding, *operands) -> result` on storage integers
 `INTEGER_KERNELS` maps each graph op class to its kernel. Accumulation is
 exact (int64, or float64 on integers where a float kernel is reused), then
 `requantize` rescales, adds the output zero point and clamps, as TFLite's
-reference kernels do.
+reference kernels do. The helpers every kernel module shares (`centered`,
+`store`, `requantize`, `exact_int64`) are defined here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
 
 from tinycc.dialects import graph
 from tinycc.integer import Rounding
@@ -46,35 +47,48 @@ def integer_kernel(
     return register
 
 
+def centered(stored: np.ndarray, value: SSAValue) -> np.ndarray:
+    """Stored integers of a per-tensor quantized `value` minus its zero
+    point, as int64."""
+    return np.asarray(stored, np.int64) - zero_point(value)
+
+
+def _centered_per_axis(stored: np.ndarray, value: SSAValue) -> np.ndarray:
+    """Stored integers minus their zero points (per channel along the
+    quantization axis of a per-axis `value`), as int64."""
+    return np.asarray(stored, np.int64) - zero_points(value)
+
+
+def exact_int64(sums: np.ndarray) -> np.ndarray:
+    """Float64 sums of integers (exact below 2^53), as a float kernel
+    reused on integers computes them, back to int64."""
+    return np.rint(sums).astype(np.int64)
+
+
+def store(op: Operation, values: np.ndarray, rounding: Rounding) -> np.ndarray:
+    """Result values clamped to the result type, narrowed by its fused
+    activation, in its storage dtype."""
+    low, high = activation_range(op, op.results[0], rounding)
+    return np.clip(values, low, high).astype(qtype(op.results[0]).numpy_dtype)
+
+
 def requantize(
     op: Operation, acc: np.ndarray, multipliers: Multipliers, rounding: Rounding
 ) -> np.ndarray:
     """`clamp(rescale(acc) + zp_out)` into the result's storage type; a
     per-channel multiplier applies along the last axis."""
-    output = op.results[0]
     wide = wide_accumulator(op)
     scaled = rescale(acc, multipliers.multiplier, multipliers.shift, rounding, wide)
-    low, high = activation_range(op, output, rounding)
-    stored = np.clip(scaled + zero_point(output), low, high)
-    return stored.astype(qtype(output).numpy_dtype)
-
-
-def _centered(values: np.ndarray, value) -> np.ndarray:
-    """Stored integers minus their zero points, as int64."""
-    return np.asarray(values, np.int64) - zero_points(value)
-
-
-def _exact(sums: np.ndarray) -> np.ndarray:
-    """Float64 sums of integer products (exact below 2^53) back to int64."""
-    return np.rint(sums).astype(np.int64)
+    return store(op, scaled + zero_point(op.results[0]), rounding)
 
 
 @integer_kernel(graph.Conv2DOp)
 def conv2d(op: graph.Conv2DOp, rounding: Rounding, x, w, b=None) -> np.ndarray:
     """`sum (x - zp_x) * (w - zp_w[c]) + bias[c]`, requantized per channel.
     Padding is the input's zero point, i.e. a centered 0."""
-    x_centered, w_centered = _centered(x, op.input), _centered(w, op.weight)
-    acc = _exact(conv2d_sums(op, x_centered, w_centered))
+    x_centered = _centered_per_axis(x, op.input)
+    w_centered = _centered_per_axis(w, op.weight)
+    acc = exact_int64(conv2d_sums(op, x_centered, w_centered))
     if b is not None:
         acc = acc + bias_in_accumulator_units(b, op.bias, op.input, op.weight, rounding)
     return requantize(
@@ -87,7 +101,7 @@ def fully_connected(
     op: graph.FullyConnectedOp, rounding: Rounding, x, w, b=None
 ) -> np.ndarray:
     """`sum_k (x[k] - zp_x) * (w[o, k] - zp_w[o]) + bias[o]`, requantized."""
-    acc = _centered(x, op.input) @ _centered(w, op.weight).T
+    acc = _centered_per_axis(x, op.input) @ _centered_per_axis(w, op.weight).T
     if b is not None:
         acc = acc + bias_in_accumulator_units(b, op.bias, op.input, op.weight, rounding)
     return requantize(

@@ -17,7 +17,8 @@ its value on every stored input (`lookup_table`): the C kernel reads the same
 table, so C == numpy by construction. In `tflite` mode the table follows
 TFLite Micro's int8 kernel where TFLM has one (`_TFLITE_KERNELS`: RELU,
 RELU6-like clamps, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH), replicated in
-int32/int16 arithmetic; otherwise (EXP, GELU, HARD_SIGMOID, and the cases
+int32/int16 arithmetic (LOGISTIC and TANH in gemmlowp's fixed point,
+`tinycc.integer.gemmlowp`); otherwise (EXP, GELU, HARD_SIGMOID, and the cases
 named in each kernel's docstring where TFLM's kernel does not apply) and in
 `onnx` mode it is `quantize(f(dequantize(x)))` in float64, `f` the
 interpreter's float kernel, rounded half away from zero (`tflite`, TFLite's
@@ -34,58 +35,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Operation
 
 from tinycc.dialects import graph
 from tinycc.errors import TinyccError
 from tinycc.integer import Rounding
 from tinycc.integer.fixedpoint import (
+    INT32_MAX,
+    divide_truncating,
     multiply_by_quantized_multiplier,
     quantize_multiplier,
     rescale,
     round_half_even_shift,
     rounding_divide_by_pot,
-    saturating_rounding_doubling_high_mul,
+    wrap,
 )
+from tinycc.integer.gemmlowp import logistic, tanh
 from tinycc.integer.params import (
     Multipliers,
-    activation_range,
     output_multipliers,
     qtype,
     round_half,
+    scale,
     scales,
     storage_bound,
     zero_point,
 )
-from tinycc.interpreter.integer import integer_kernel, requantize
+from tinycc.interpreter.integer import centered, integer_kernel, requantize, store
 from tinycc.interpreter.kernels import KERNELS
-
-
-def _centered(stored: np.ndarray, value: SSAValue) -> np.ndarray:
-    return np.asarray(stored, np.int64) - zero_point(value)
-
-
-def _scale(value: SSAValue) -> float:
-    """The per-tensor scale (a float32 value) as a Python float."""
-    return float(scales(value)[0])
-
-
-def _wrap(x: np.ndarray, bits: int) -> np.ndarray:
-    """Two's complement wraparound to a `bits`-bit signed integer (what C
-    does on conversion, and on overflow in practice)."""
-    half = 1 << (bits - 1)
-    return ((np.asarray(x, np.int64) + half) & ((1 << bits) - 1)) - half
-
-
-def _divide_truncating(x: np.ndarray, divisor: int) -> np.ndarray:
-    """C's integer `/`: rounds toward zero."""
-    return np.where(x >= 0, x // divisor, -((-x) // divisor))
-
-
-def _store(op: Operation, values: np.ndarray, rounding: Rounding) -> np.ndarray:
-    """Clamped to the result type and its fused activation, then stored."""
-    low, high = activation_range(op, op.results[0], rounding)
-    return np.clip(values, low, high).astype(qtype(op.results[0]).numpy_dtype)
 
 
 def _is_int8(op: Operation) -> bool:
@@ -123,7 +100,7 @@ class TfliteAdd:
     def of(cls, op: graph.AddOp | graph.SubOp) -> TfliteAdd:
         """ADD computes the real multipliers in double, SUB divides in float
         (TFLM's add_common.cc, sub_common.cc)."""
-        s_a, s_b, s_out = (_scale(v) for v in (op.lhs, op.rhs, op.result))
+        s_a, s_b, s_out = (scale(v) for v in (op.lhs, op.rhs, op.result))
         twice_max = 2 * max(s_a, s_b)
         reals = [s_a / twice_max, s_b / twice_max, twice_max / (2**20 * s_out)]
         subtract = isinstance(op, graph.SubOp)
@@ -159,9 +136,9 @@ class ExactAdd:
 
     @classmethod
     def of(cls, op: graph.AddOp | graph.SubOp) -> ExactAdd:
-        s_out = _scale(op.result)
+        s_out = scale(op.result)
         sign = -1 if isinstance(op, graph.SubOp) else 1
-        ratios = (_scale(op.lhs) / s_out, sign * _scale(op.rhs) / s_out)
+        ratios = (scale(op.lhs) / s_out, sign * scale(op.rhs) / s_out)
         exponent = min(62, 31 - math.frexp(max(abs(r) for r in ratios))[1])
         if round(max(abs(r) for r in ratios) * 2**exponent) >= 2**31:
             exponent -= 1
@@ -174,11 +151,11 @@ class ExactAdd:
 @integer_kernel(graph.AddOp, graph.SubOp)
 def add(op: graph.AddOp | graph.SubOp, rounding: Rounding, a, b) -> np.ndarray:
     """TFLite's ADD/SUB (`TfliteAdd`) or the exact sum (`ExactAdd`)."""
-    a_centered, b_centered = _centered(a, op.lhs), _centered(b, op.rhs)
+    a_centered, b_centered = centered(a, op.lhs), centered(b, op.rhs)
     if rounding == "onnx":
         exact = ExactAdd.of(op)
         acc = a_centered * exact.lhs + b_centered * exact.rhs
-        return _store(
+        return store(
             op,
             round_half_even_shift(acc, exact.exponent) + zero_point(op.result),
             rounding,
@@ -199,7 +176,7 @@ def mul(op: graph.MulOp, rounding: Rounding, a, b) -> np.ndarray:
     in `tflite` mode, one rounding of the product (exact but for the 31-bit
     multiplier) in `onnx` mode."""
     require_int8(op, rounding)
-    product = _centered(a, op.lhs) * _centered(b, op.rhs)
+    product = centered(a, op.lhs) * centered(b, op.rhs)
     multipliers = output_multipliers(op.lhs, op.rhs, op.result)
     return requantize(op, product, multipliers, rounding)
 
@@ -218,20 +195,19 @@ def prelu(op: graph.PReluOp, rounding: Rounding, x, slope) -> np.ndarray:
     z_slope)` rescaled by `s_x * s_slope / s_out`; in `onnx` mode each with
     one rounding."""
     require_int8(op, rounding)
-    centered = _centered(x, op.input)
+    xc = centered(x, op.input)
     identity, sloped = prelu_multipliers(op)
-    product = centered * _centered(slope, op.slope)
+    product = xc * centered(slope, op.slope)
     scaled = np.where(
-        centered >= 0,
-        rescale(centered, identity.multiplier, identity.shift, rounding),
+        xc >= 0,
+        rescale(xc, identity.multiplier, identity.shift, rounding),
         rescale(product, sloped.multiplier, sloped.shift, rounding),
     )
-    return _store(op, scaled + zero_point(op.result), rounding)
+    return store(op, scaled + zero_point(op.result), rounding)
 
 
 # Unary ops: TFLite Micro's int8 kernels -----------------------------------------
 
-_INT32_MAX = 2**31 - 1
 _INT16_MIN, _INT16_MAX = -(2**15), 2**15 - 1
 
 
@@ -243,7 +219,7 @@ def _clamped(op: Operation, x, low: float | None, high: float | None):
     ignores the output quantization, which is not followed here."""
     m = Multipliers.of(scales(op.operands[0]) / scales(op.results[0]))
     scaled = multiply_by_quantized_multiplier(
-        _centered(x, op.operands[0]), m.multiplier, m.shift
+        centered(x, op.operands[0]), m.multiplier, m.shift
     )
     output = op.results[0]
     lo, hi = qtype(output).storage_range
@@ -268,117 +244,20 @@ def _leaky_relu(op: graph.LeakyReluOp, x):
     computed in float. None (the requantized real function) for a negative
     alpha, which our fixed-point multipliers do not represent."""
     alpha, s_in, s_out = (
-        np.float32(v)
-        for v in (op.alpha.value.data, _scale(op.input), _scale(op.result))
+        np.float32(v) for v in (op.alpha.value.data, scale(op.input), scale(op.result))
     )
     if alpha < 0:
         return None
-    centered = _centered(x, op.input)
+    xc = centered(x, op.input)
     identity = Multipliers.of(np.asarray(float(s_in / s_out)))
     slope = Multipliers.of(np.asarray(float(s_in * alpha / s_out)))
     scaled = np.where(
-        centered >= 0,
-        multiply_by_quantized_multiplier(centered, identity.multiplier, identity.shift),
-        multiply_by_quantized_multiplier(centered, slope.multiplier, slope.shift),
+        xc >= 0,
+        multiply_by_quantized_multiplier(xc, identity.multiplier, identity.shift),
+        multiply_by_quantized_multiplier(xc, slope.multiplier, slope.shift),
     )
     low, high = qtype(op.result).storage_range
     return np.clip(scaled + zero_point(op.result), low, high)
-
-
-# gemmlowp's fixed-point logistic and tanh (fixedpoint/fixedpoint.h), on raw
-# int32 values held in int64 arrays. `FixedPoint<int32_t, I>` has I integer
-# bits: raw value r means r / 2^(31 - I).
-
-
-def _add(a, b) -> np.ndarray:
-    return _wrap(np.asarray(a, np.int64) + b, 32)
-
-
-_mul = saturating_rounding_doubling_high_mul  # FixedPoint operator*
-
-
-def _shift_left_saturating(x: np.ndarray, exponent: int, bits: int = 32):
-    """`SaturatingRoundingMultiplyByPOT<exponent > 0>` (also `Rescale` to
-    fewer integer bits)."""
-    threshold = (1 << (bits - 1 - exponent)) - 1
-    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    return np.where(x > threshold, high, np.where(x < -threshold, low, x << exponent))
-
-
-def _exp_on_interval(a: np.ndarray) -> np.ndarray:
-    """`exp_on_interval_between_negative_one_quarter_and_0_excl` (Q0.31):
-    a Taylor expansion around -1/8."""
-    constant_term, one_third = 1895147668, 715827883
-    x = _add(a, 1 << 28)
-    x2 = _mul(x, x)
-    x3 = _mul(x2, x)
-    x4 = _mul(x2, x2)
-    x4_over_4 = rounding_divide_by_pot(x4, 2)
-    poly = rounding_divide_by_pot(_add(_mul(_add(x4_over_4, x3), one_third), x2), 1)
-    return _add(constant_term, _mul(constant_term, _add(x, poly)))
-
-
-# exp(-2^e) in Q0.31, for the bits of the input above its remainder mod 1/4.
-_EXP_BARREL_SHIFTER = (
-    (-2, 1672461947),
-    (-1, 1302514674),
-    (0, 790015084),
-    (1, 290630308),
-    (2, 39332535),
-    (3, 720401),
-    (4, 242),
-)
-
-
-def _exp_on_negative_values(a: np.ndarray, integer_bits: int) -> np.ndarray:
-    """`exp_on_negative_values` of a Q`integer_bits` value `a <= 0` (Q0.31)."""
-    fractional_bits = 31 - integer_bits
-    quarter = 1 << (fractional_bits - 2)
-    a_mod_quarter_minus_quarter = _add(a & (quarter - 1), -quarter)
-    result = _exp_on_interval(
-        _shift_left_saturating(a_mod_quarter_minus_quarter, integer_bits)
-    )
-    remainder = _add(a_mod_quarter_minus_quarter, -a)
-    for exponent, multiplier in _EXP_BARREL_SHIFTER:
-        if integer_bits > exponent:
-            bit = 1 << (fractional_bits + exponent)
-            result = np.where(remainder & bit, _mul(result, multiplier), result)
-    if integer_bits > 5:
-        result = np.where(a < -(1 << (36 - integer_bits)), 0, result)
-    return np.where(a == 0, _INT32_MAX, result)
-
-
-def _reciprocal_of_half_sum(a: np.ndarray) -> np.ndarray:
-    """Newton-Raphson `1 / ((1 + a) / 2)` (Q2.29) for `a` in (0, 1) (Q0.31),
-    the common part of `one_over_one_plus_x_for_x_in_0_1` and
-    `one_minus_x_over_one_plus_x_for_x_in_0_1`."""
-    total = a + _INT32_MAX  # RoundingHalfSum(a, One())
-    half_denominator = _divide_truncating(total + np.where(total >= 0, 1, -1), 2)
-    x = _add(1515870810, _mul(half_denominator, -1010580540))  # 48/17 - 32/17 d
-    for _ in range(3):
-        correction = _add(1 << 29, -_mul(half_denominator, x))
-        x = _add(x, _shift_left_saturating(_mul(x, correction), 2))
-    return x
-
-
-def _logistic(a: np.ndarray) -> np.ndarray:
-    """gemmlowp's `logistic` of a Q4.27 value (Q0.31)."""
-    positive = a > 0
-    magnitude = np.where(positive, a, -a)
-    exp_negative = _exp_on_negative_values(-magnitude, 4)
-    if_positive = _shift_left_saturating(_reciprocal_of_half_sum(exp_negative), 1)
-    if_negative = _add(_INT32_MAX, -if_positive)
-    return np.where(a == 0, 1 << 30, np.where(positive, if_positive, if_negative))
-
-
-def _tanh(a: np.ndarray) -> np.ndarray:
-    """gemmlowp's `tanh` of a Q4.27 value (Q0.31)."""
-    negative = a < 0
-    exp_negative = _exp_on_negative_values(np.where(negative, a, -a), 5)
-    t = _shift_left_saturating(
-        _add(_reciprocal_of_half_sum(exp_negative), -(1 << 29)), 2
-    )
-    return np.where(a == 0, 0, np.where(negative, -t, t))
 
 
 def _fixed_point_input(op: Operation, x) -> tuple[np.ndarray, int, np.ndarray]:
@@ -387,25 +266,23 @@ def _fixed_point_input(op: Operation, x) -> tuple[np.ndarray, int, np.ndarray]:
     (`CalculateInputRadius`), and the input in Q4.27 (`input_multiplier`,
     `input_left_shift`: frexp of `s_in * 2^27`, `TfLiteRound` of the
     mantissa), meaningful inside the radius."""
-    mantissa, shift = math.frexp(_scale(op.operands[0]) * 2**27)
+    mantissa, shift = math.frexp(scale(op.operands[0]) * 2**27)
     multiplier = round_half(mantissa * 2**31, "tflite")
     radius = math.floor(1.0 * 15 * 2**27 / 2.0**shift)
-    centered = _centered(x, op.operands[0])
+    xc = centered(x, op.operands[0])
     return (
-        centered,
+        xc,
         radius,
-        multiply_by_quantized_multiplier(centered, multiplier, shift),
+        multiply_by_quantized_multiplier(xc, multiplier, shift),
     )
 
 
-def _saturated(centered: np.ndarray, radius: int, result: np.ndarray) -> np.ndarray:
-    return np.where(
-        centered <= -radius, -128, np.where(centered >= radius, 127, result)
-    )
+def _saturated(xc: np.ndarray, radius: int, result: np.ndarray) -> np.ndarray:
+    return np.where(xc <= -radius, -128, np.where(xc >= radius, 127, result))
 
 
-def _has_output(op: Operation, scale: float, zp: int) -> bool:
-    return _scale(op.results[0]) == scale and zero_point(op.results[0]) == zp
+def _has_output(op: Operation, output_scale: float, zp: int) -> bool:
+    return scale(op.results[0]) == output_scale and zero_point(op.results[0]) == zp
 
 
 def _logistic_kernel(op: graph.SigmoidOp, x):
@@ -414,9 +291,9 @@ def _logistic_kernel(op: graph.SigmoidOp, x):
     and assumes the scale): None for another output type."""
     if not _has_output(op, 1 / 256, -128):
         return None
-    centered, radius, fixed = _fixed_point_input(op, x)
-    result = np.clip(rounding_divide_by_pot(_logistic(fixed), 23) - 128, -128, 127)
-    return _saturated(centered, radius, result)
+    xc, radius, fixed = _fixed_point_input(op, x)
+    result = np.clip(rounding_divide_by_pot(logistic(fixed), 23) - 128, -128, 127)
+    return _saturated(xc, radius, result)
 
 
 def _tanh_kernel(op: graph.TanhOp, x):
@@ -425,9 +302,9 @@ def _tanh_kernel(op: graph.TanhOp, x):
     type."""
     if not _has_output(op, 1 / 128, 0):
         return None
-    centered, radius, fixed = _fixed_point_input(op, x)
-    result = np.clip(rounding_divide_by_pot(_tanh(fixed), 24), -128, 127)
-    return _saturated(centered, radius, result)
+    xc, radius, fixed = _fixed_point_input(op, x)
+    result = np.clip(rounding_divide_by_pot(tanh(fixed), 24), -128, 127)
+    return _saturated(xc, radius, result)
 
 
 # TFLite's int16 helpers of HARD_SWISH (reference/hard_swish.h).
@@ -437,13 +314,13 @@ def _rounding_doubling_high_mul16(a: np.ndarray, b: int) -> np.ndarray:
     """gemmlowp's int16 `SaturatingRoundingDoublingHighMul`."""
     product = a * b
     nudge = np.where(product >= 0, 1 << 14, 1 - (1 << 14))
-    high = _wrap(_divide_truncating(product + nudge, 1 << 15), 16)
+    high = wrap(divide_truncating(product + nudge, 1 << 15), 16)
     return np.where((a == _INT16_MIN) & (b == _INT16_MIN), _INT16_MAX, high)
 
 
 def _doubling_high_mul16(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """TFLite's `SaturatingDoublingHighMul`: rounds toward zero."""
-    high = _wrap(_divide_truncating(a * b, 1 << 15), 16)
+    high = wrap(divide_truncating(a * b, 1 << 15), 16)
     return np.where((a == _INT16_MIN) & (b == _INT16_MIN), _INT16_MAX, high)
 
 
@@ -455,7 +332,7 @@ def _shift_left16(x: np.ndarray, amount: int) -> np.ndarray:
 def _int16_multiplier(real: np.float32) -> tuple[int, int]:
     """`QuantizeMultiplier`, then `DownScaleInt32ToInt16Multiplier`."""
     m32, exponent = quantize_multiplier(float(real))
-    if m32 >= _INT32_MAX - (1 << 15):
+    if m32 >= INT32_MAX - (1 << 15):
         return _INT16_MAX, exponent
     return (m32 + (1 << 15)) >> 16, exponent
 
@@ -464,16 +341,16 @@ def _hard_swish(op: graph.HardSwishOp, x):
     """TFLM's int8 HARD_SWISH (`reference_ops::HardSwish`, parameters from
     TFLM's `HardSwishPrepare`, in float): int16 fixed point. None where TFLM
     rejects the types (output multiplier above 1) or a shift leaves int16."""
-    hires_scale = np.float32(1 / 128) * np.float32(_scale(op.input))
+    hires_scale = np.float32(1 / 128) * np.float32(scale(op.input))
     output_m, output_exponent = _int16_multiplier(
-        hires_scale / np.float32(_scale(op.result))
+        hires_scale / np.float32(scale(op.result))
     )
     reluish_m, reluish_exponent = _int16_multiplier(
         hires_scale / (np.float32(3) / np.float32(32768))
     )
     if output_exponent > 0 or output_exponent < -15 or reluish_exponent < -15:
         return None
-    hires = _centered(x, op.input) * (1 << 7)
+    hires = centered(x, op.input) * (1 << 7)
     preshift_output = _rounding_doubling_high_mul16(hires, output_m)
     reluish = hires
     if reluish_exponent > 0:
@@ -486,7 +363,7 @@ def _hard_swish(op: graph.HardSwishOp, x):
     reluish = (reluish + (1 << 15)) >> 1
     preshift = _doubling_high_mul16(reluish, preshift_output)
     output = rounding_divide_by_pot(preshift, -output_exponent)
-    return np.clip(_wrap(output + zero_point(op.result), 16), -128, 127)
+    return np.clip(wrap(output + zero_point(op.result), 16), -128, 127)
 
 
 UnaryKernel = Callable[[Operation, np.ndarray], "np.ndarray | None"]
@@ -517,9 +394,9 @@ UNARY_OPS = (
 
 def _requantized_real(op: Operation, x: np.ndarray, rounding: Rounding) -> np.ndarray:
     """`quantize(f(dequantize(x)))` in float64, rounded as `rounding` says."""
-    real = _centered(x, op.operands[0]) * _scale(op.operands[0])
+    real = centered(x, op.operands[0]) * scale(op.operands[0])
     with np.errstate(over="ignore"):
-        steps = np.asarray(KERNELS[type(op)](op, real), np.float64) / _scale(
+        steps = np.asarray(KERNELS[type(op)](op, real), np.float64) / scale(
             op.results[0]
         )
     low, high = qtype(op.results[0]).storage_range

@@ -32,16 +32,9 @@ from xdsl.ir import Operation, SSAValue
 
 from tinycc.dialects import graph
 from tinycc.integer import Rounding
-from tinycc.integer.fixedpoint import rescale
-from tinycc.integer.params import (
-    Multipliers,
-    activation_range,
-    qtype,
-    scales,
-    zero_point,
-)
-from tinycc.interpreter.integer import integer_kernel
-from tinycc.interpreter.integer_softmax import divide_half_even
+from tinycc.integer.fixedpoint import divide_half_even, divide_truncating, rescale
+from tinycc.integer.params import Multipliers, qtype, scale, scales, zero_point
+from tinycc.interpreter.integer import centered, exact_int64, integer_kernel, store
 from tinycc.interpreter.kernels import avg_pool2d_sums
 from tinycc.interpreter.kernels import max_pool2d as float_max_pool2d
 
@@ -55,7 +48,7 @@ def average_multipliers(op: Operation, counts: np.ndarray) -> Multipliers:
     """`s_in / s_out / count` for each of `counts` (0 for a count of 0,
     which no window has)."""
     counts = np.asarray(counts, np.float64)
-    ratio = scales(op.operands[0])[0] / scales(op.results[0])[0]
+    ratio = scale(op.operands[0]) / scale(op.results[0])
     reals = np.divide(ratio, counts, out=np.zeros_like(counts), where=counts > 0)
     return Multipliers.of(reals)
 
@@ -63,15 +56,6 @@ def average_multipliers(op: Operation, counts: np.ndarray) -> Multipliers:
 def offset(value: SSAValue) -> int:
     """`K` above: at least any centered value's magnitude, and even."""
     return 1 << qtype(value).storage.width.data
-
-
-def _store(op: Operation, rounding: Rounding, values: np.ndarray) -> np.ndarray:
-    low, high = activation_range(op, op.results[0], rounding)
-    return np.clip(values, low, high).astype(qtype(op.results[0]).numpy_dtype)
-
-
-def _centered(op: Operation, x) -> np.ndarray:
-    return np.asarray(x, np.int64) - zero_point(op.operands[0])
 
 
 def _average(
@@ -86,32 +70,27 @@ def _average(
         scaled = rescale(
             sums, m.reshape(sums.shape), shift.reshape(sums.shape), rounding
         )
-        return _store(op, rounding, scaled + zp_out)
+        return store(op, scaled + zp_out, rounding)
     if rounding == "tflite":
         total = sums + counts * zp_in
         half = counts // 2
         numerator = np.where(total > 0, total + half, total - half)
-        return _store(op, rounding, np.sign(numerator) * (np.abs(numerator) // counts))
+        return store(op, divide_truncating(numerator, counts), rounding)
     k = offset(op.operands[0])
     quotient = divide_half_even(sums + k * counts, counts)
-    return _store(op, rounding, quotient - k + zp_out)
-
-
-def _exact(values: np.ndarray) -> np.ndarray:
-    """Float64 sums and counts of integers (exact below 2^53) as int64."""
-    return np.rint(values).astype(np.int64)
+    return store(op, quotient - k + zp_out, rounding)
 
 
 @integer_kernel(graph.AvgPool2DOp)
 def avg_pool2d(op: graph.AvgPool2DOp, rounding: Rounding, x) -> np.ndarray:
-    sums, counts = avg_pool2d_sums(op, _centered(op, x).astype(np.float64))
-    sums, counts = np.broadcast_arrays(_exact(sums), _exact(counts))
+    sums, counts = avg_pool2d_sums(op, centered(x, op.input).astype(np.float64))
+    sums, counts = np.broadcast_arrays(exact_int64(sums), exact_int64(counts))
     return _average(op, rounding, sums, counts)
 
 
 @integer_kernel(graph.GlobalAvgPoolOp)
 def global_avg_pool(op: graph.GlobalAvgPoolOp, rounding: Rounding, x) -> np.ndarray:
-    sums = _centered(op, x).sum(axis=(1, 2), keepdims=True)
+    sums = centered(x, op.input).sum(axis=(1, 2), keepdims=True)
     count = int(np.prod(graph.shape_of(op.input)[1:3]))
     return _average(op, rounding, sums, np.full_like(sums, count))
 
@@ -122,14 +101,16 @@ def _maximum(
     """The stored result of window maxima `peaks` (stored input values, the
     lowest one for `empty` windows)."""
     if same_quantization(op):
-        return _store(op, rounding, peaks)
+        return store(op, peaks, rounding)
     multipliers = Multipliers.of(scales(op.operands[0]) / scales(op.results[0]))
-    centered = peaks - zero_point(op.operands[0])
-    scaled = rescale(centered, multipliers.multiplier, multipliers.shift, rounding)
-    low, _ = qtype(op.results[0]).storage_range
-    return _store(
-        op, rounding, np.where(empty, low, scaled + zero_point(op.results[0]))
+    scaled = rescale(
+        centered(peaks, op.operands[0]),
+        multipliers.multiplier,
+        multipliers.shift,
+        rounding,
     )
+    low, _ = qtype(op.results[0]).storage_range
+    return store(op, np.where(empty, low, scaled + zero_point(op.results[0])), rounding)
 
 
 @integer_kernel(graph.MaxPool2DOp)
@@ -138,7 +119,7 @@ def max_pool2d(op: graph.MaxPool2DOp, rounding: Rounding, x) -> np.ndarray:
     peaks = float_max_pool2d(op, np.asarray(x, np.float64))
     low, _ = qtype(op.input).storage_range
     empty = peaks < low
-    return _maximum(op, rounding, _exact(np.where(empty, low, peaks)), empty)
+    return _maximum(op, rounding, exact_int64(np.where(empty, low, peaks)), empty)
 
 
 @integer_kernel(graph.GlobalMaxPoolOp)

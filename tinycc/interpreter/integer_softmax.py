@@ -47,9 +47,7 @@ Log-softmax:
   `s_out / 2^16`: a table `A[d] = round(-s_in d / s_out 2^16)` minus the
   log of the sum of `T` (TFLite's fixed-point log again, rescaled once).
 
-gemmlowp's fixed-point functions are written here on int64 arrays holding
-int32 values, operation for operation as in `fixedpoint/fixedpoint.h` and
-TFLite's `kernels/internal/common.h`.
+gemmlowp's fixed-point functions come from `tinycc.integer.gemmlowp`.
 """
 
 from __future__ import annotations
@@ -63,16 +61,22 @@ from tinycc.dialects import graph
 from tinycc.errors import TinyccError
 from tinycc.integer import Rounding
 from tinycc.integer.fixedpoint import (
-    INT32_MAX,
     INT32_MIN,
+    divide_half_even,
     quantize_multiplier,
     rescale,
     round_half_even_shift,
     rounding_divide_by_pot,
     saturating_rounding_doubling_high_mul,
+    wrap,
 )
-from tinycc.integer.params import Multipliers, qtype, scales, zero_point
-from tinycc.interpreter.integer import integer_kernel
+from tinycc.integer.gemmlowp import (
+    exp_on_negative_values,
+    get_reciprocal,
+    log_x_for_x_greater_than_or_equal_to_1,
+)
+from tinycc.integer.params import Multipliers, qtype, scale, zero_point
+from tinycc.interpreter.integer import integer_kernel, store
 
 SCALED_DIFF_INTEGER_BITS = 5  # the exp input is Q5.26
 ACCUMULATION_INTEGER_BITS = 12  # the sum of exps is Q12.19
@@ -81,204 +85,6 @@ ONNX_FRACTION_BITS = 30  # the onnx mode's exp table: Q1.30 at most
 LOG_OUTPUT_FRACTION_BITS = 4  # TFLite's log-softmax output: 16/256 units
 LOG_OUTPUT_LOWEST = -16.0  # TFLite's log-softmax output: (-128 - 127) / 16
 LOG_ONNX_BITS = 16  # fraction bits of the onnx mode's log-softmax
-
-
-# gemmlowp ------------------------------------------------------------------------
-
-
-def _wrap32(x: np.ndarray) -> np.ndarray:
-    return ((np.asarray(x, np.int64) + 2**31) & 0xFFFFFFFF) - 2**31
-
-
-def saturating_shift_left(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarray:
-    """`x * 2^exponent` saturated to int32, `0 <= exponent < 32`: gemmlowp's
-    `SaturatingRoundingMultiplyByPOT` for a positive exponent, and TFLite's
-    `SaturatingRoundingMultiplyByPOTParam` (which returns `x` for 0: the
-    same)."""
-    x, exponent = np.asarray(x, np.int64), np.asarray(exponent, np.int64)
-    threshold = (np.int64(1) << (31 - exponent)) - 1
-    shifted = np.where(x > threshold, INT32_MAX, _wrap32(x << exponent))
-    return np.where(x < -threshold, INT32_MIN, shifted)
-
-
-def saturating_rounding_multiply_by_pot(x: np.ndarray, exponent: int) -> np.ndarray:
-    """gemmlowp's `SaturatingRoundingMultiplyByPOT<exponent>`: a saturating
-    left shift, or a rounding right shift for a negative exponent."""
-    if exponent < 0:
-        return rounding_divide_by_pot(x, -exponent)
-    return saturating_shift_left(x, exponent)
-
-
-def rounding_half_sum(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
-    """gemmlowp's `RoundingHalfSum`: `(a + b) / 2`, ties away from zero."""
-    total = np.asarray(a, np.int64) + b
-    nudged = total + np.where(total >= 0, 1, -1)
-    return np.sign(nudged) * (np.abs(nudged) // 2)  # C's truncating division
-
-
-def _saturated(x: np.ndarray) -> np.ndarray:
-    return np.clip(x, INT32_MIN, INT32_MAX)
-
-
-def _multiply(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
-    """The product of two FixedPoint values (their integer bits add up)."""
-    return saturating_rounding_doubling_high_mul(a, b)
-
-
-def _exp_on_interval_between_negative_one_quarter_and_0_excl(
-    a: np.ndarray,
-) -> np.ndarray:
-    """exp(a) for Q0.31 `a` in [-1/4, 0): Taylor series around -1/8."""
-    constant_term = 1895147668  # exp(-1/8)
-    constant_1_over_3 = 715827883
-    x = _wrap32(a + (1 << 28))
-    x2 = _multiply(x, x)
-    x3 = _multiply(x2, x)
-    x4 = _multiply(x2, x2)
-    x4_over_4 = saturating_rounding_multiply_by_pot(x4, -2)
-    polynomial = saturating_rounding_multiply_by_pot(
-        _wrap32(_multiply(_wrap32(x4_over_4 + x3), constant_1_over_3) + x2), -1
-    )
-    return _wrap32(constant_term + _multiply(constant_term, _wrap32(x + polynomial)))
-
-
-# exp(-2^k) in Q0.31 for k = -2..4: gemmlowp's barrel shifter.
-_EXP_BARREL_SHIFTER = (
-    (-2, 1672461947),
-    (-1, 1302514674),
-    (0, 790015084),
-    (1, 290630308),
-    (2, 39332535),
-    (3, 720401),
-    (4, 242),
-)
-
-
-def exp_on_negative_values(a: np.ndarray, integer_bits: int) -> np.ndarray:
-    """gemmlowp's `exp_on_negative_values`: exp(a) in Q0.31 for a
-    non-positive `a` in Q(integer_bits).(31 - integer_bits)."""
-    a = np.asarray(a, np.int64)
-    fractional_bits = 31 - integer_bits
-    one_quarter = 1 << (fractional_bits - 2)
-    a_mod_quarter_minus_one_quarter = _wrap32((a & (one_quarter - 1)) - one_quarter)
-    result = _exp_on_interval_between_negative_one_quarter_and_0_excl(
-        saturating_rounding_multiply_by_pot(
-            a_mod_quarter_minus_one_quarter, integer_bits
-        )
-    )
-    remainder = _wrap32(a_mod_quarter_minus_one_quarter - a)
-    for exponent, multiplier in _EXP_BARREL_SHIFTER:
-        if integer_bits > exponent:
-            bit = 1 << (fractional_bits + exponent)
-            result = np.where(remainder & bit, _multiply(result, multiplier), result)
-    if integer_bits > 5:
-        clamp = -(1 << (36 - integer_bits))  # -32.0
-        result = np.where(a < clamp, 0, result)
-    return np.where(a == 0, INT32_MAX, result)
-
-
-CONSTANT_48_OVER_17 = 1515870810  # Q2.29
-CONSTANT_NEG_32_OVER_17 = -1010580540  # Q2.29
-
-
-def one_over_one_plus_x_for_x_in_0_1(a: np.ndarray) -> np.ndarray:
-    """gemmlowp's 1 / (1 + a) in Q0.31 for Q0.31 `a` in [0, 1): three
-    Newton-Raphson steps in Q2.29."""
-    half_denominator = rounding_half_sum(a, INT32_MAX)  # (a + 1) / 2
-    x = _wrap32(
-        CONSTANT_48_OVER_17 + _multiply(half_denominator, CONSTANT_NEG_32_OVER_17)
-    )
-    for _ in range(3):
-        one_minus_half_denominator_times_x = _wrap32(
-            (1 << 29) - _multiply(half_denominator, x)
-        )
-        x = _wrap32(
-            x
-            + saturating_rounding_multiply_by_pot(
-                _multiply(x, one_minus_half_denominator_times_x), 2
-            )
-        )
-    return saturating_rounding_multiply_by_pot(x, 1)
-
-
-def count_leading_zeros(x: np.ndarray) -> np.ndarray:
-    """Leading zero bits of a uint32 (32 for 0)."""
-    x = np.asarray(x, np.int64) & 0xFFFFFFFF
-    bits = np.zeros_like(x)
-    for width in (16, 8, 4, 2, 1):
-        small = x < (1 << (32 - width))
-        bits = np.where(small, bits + width, bits)
-        x = np.where(small, x << width, x)
-    return np.where(x == 0, 32, bits)
-
-
-def get_reciprocal(
-    x: np.ndarray, x_integer_digits: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """TFLite's `GetReciprocal`: `1 / x` for a positive Q(digits) `x`, as a
-    Q0.31 scale in (1/2, 1] and its `num_bits_over_unit`."""
-    x = np.asarray(x, np.int64)
-    headroom_plus_one = count_leading_zeros(x)
-    num_bits_over_unit = x_integer_digits - headroom_plus_one
-    shifted_sum_minus_one = ((x << headroom_plus_one) & 0xFFFFFFFF) - (1 << 31)
-    return one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one), num_bits_over_unit
-
-
-# log(x) constants, Q0.31.
-LOG_2 = 1488522236
-SQRT_SQRT_HALF = 1805811301
-SQRT_HALF = 1518500250
-ONE_QUARTER = 536870912
-ALPHA_N = 117049297  # 11/240 sqrt(sqrt(2))
-ALPHA_D = 127690142  # 1/20 sqrt(sqrt(2))
-ALPHA_I = 1057819769  # 2/sqrt(sqrt(2)) - sqrt(sqrt(2))
-ALPHA_F = 638450708  # 1/4 sqrt(sqrt(2))
-
-
-def log_x_for_x_greater_than_or_equal_to_1(
-    x: np.ndarray, input_integer_bits: int, output_integer_bits: int
-) -> np.ndarray:
-    """TFLite's `log_x_for_x_greater_than_or_equal_to_1_impl`: log(x) for
-    `x >= 1` in Q(input_integer_bits), in Q(output_integer_bits): a
-    power-of-two exponent plus a rational approximation of the mantissa's
-    log, everything in gemmlowp's fixed point."""
-    accumulation_bits = output_integer_bits + 1
-    shifted_quarter = rounding_divide_by_pot(ONE_QUARTER, accumulation_bits)
-    z_a = np.asarray(x, np.int64)
-    z_a_headroom_plus_1 = count_leading_zeros(z_a)
-    r_a_tmp = saturating_shift_left(z_a, z_a_headroom_plus_1 - 1)
-    r_a_raw = saturating_shift_left(_multiply(r_a_tmp, SQRT_HALF), 1)
-    z_a_pow_2_adj = _saturated(
-        saturating_shift_left(
-            input_integer_bits - z_a_headroom_plus_1, 31 - accumulation_bits
-        )
-        + shifted_quarter
-    )
-    z_b = _multiply(z_a, SQRT_HALF)
-    z_b_headroom = count_leading_zeros(z_b) - 1
-    r_b_raw = saturating_shift_left(z_a, z_b_headroom)
-    z_b_pow_2_adj = _saturated(
-        saturating_shift_left(input_integer_bits - z_b_headroom, 31 - accumulation_bits)
-        - shifted_quarter
-    )
-    r = np.minimum(r_a_raw, r_b_raw)
-    z_pow_2_adj = np.maximum(z_a_pow_2_adj, z_b_pow_2_adj)
-    p = rounding_half_sum(r, SQRT_SQRT_HALF)
-    q = _wrap32(2 * _wrap32(r - SQRT_SQRT_HALF))
-    common_sq = _multiply(q, q)
-    num = _wrap32(_multiply(q, r) + _multiply(_multiply(q, common_sq), ALPHA_N))
-    denominator_minus_one = _wrap32(
-        _multiply(p, _wrap32(_wrap32(ALPHA_I + q) + _multiply(ALPHA_D, common_sq)))
-        + _multiply(ALPHA_F, q)
-    )
-    reciprocal_denominator = one_over_one_plus_x_for_x_in_0_1(denominator_minus_one)
-    num_scaled = rounding_divide_by_pot(num, accumulation_bits)
-    log = _wrap32(
-        _multiply(z_pow_2_adj, LOG_2) + _multiply(num_scaled, reciprocal_denominator)
-    )
-    return saturating_rounding_multiply_by_pot(
-        log, accumulation_bits - output_integer_bits
-    )
 
 
 # Compile-time parameters -----------------------------------------------------------
@@ -308,7 +114,7 @@ def output_rescale(
 ) -> Multipliers | None:
     """`unit / s_out` as a fixed-point multiplier, or None when the result
     has TFLite's own output scale `tflite_scale`."""
-    output_scale = float(scales(op.result)[0])
+    output_scale = scale(op.result)
     if output_scale == tflite_scale:
         return None
     return Multipliers.of(np.asarray([unit / output_scale]))
@@ -326,12 +132,12 @@ class ScaledDifferences:
     @classmethod
     def of(cls, op: graph.AxisUnaryOp) -> ScaledDifferences:
         real = min(
-            float(scales(op.input)[0]) * (1 << (31 - SCALED_DIFF_INTEGER_BITS)),
+            scale(op.input) * (1 << (31 - SCALED_DIFF_INTEGER_BITS)),
             (1 << 31) - 1.0,
         )
         if not 1.0 < real < 2.0**30:
             raise TinyccError(
-                f"{op.name}: input scale {scales(op.input)[0]} is out of the "
+                f"{op.name}: input scale {scale(op.input)} is out of the "
                 "range of TFLite's int8 (log-)softmax"
             )
         multiplier, left_shift = quantize_multiplier(real)
@@ -343,7 +149,7 @@ class ScaledDifferences:
         """`-d` in Q5.26: `MultiplyByQuantizedMultiplier(-d, m, left_shift)`
         (wrapped where `-d < diff_min`, which TFLite never uses)."""
         diff = -np.asarray(differences, np.int64)
-        shifted = _wrap32(diff << self.left_shift)
+        shifted = wrap(diff << self.left_shift)
         return saturating_rounding_doubling_high_mul(shifted, self.multiplier)
 
     def exps(self, differences: np.ndarray) -> np.ndarray:
@@ -357,7 +163,7 @@ class ScaledDifferences:
     def sum_of_exps(self, exps: np.ndarray) -> np.ndarray:
         """The Q12.19 sum over the last axis (keeping it)."""
         terms = rounding_divide_by_pot(exps, ACCUMULATION_INTEGER_BITS)
-        return _wrap32(terms.sum(axis=-1, keepdims=True))
+        return wrap(terms.sum(axis=-1, keepdims=True))
 
 
 @dataclass(frozen=True)
@@ -375,7 +181,7 @@ class TFLiteSoftmax:
         output = output_rescale(op, 1 / 256, 1 / 256)
         if output is not None and not -28 <= int(output.shift[0]) <= 23:
             raise TinyccError(
-                f"{op.name}: output scale {scales(op.result)[0]} is out of range"
+                f"{op.name}: output scale {scale(op.result)} is out of range"
             )
         return cls(ScaledDifferences.of(op), output, zero_point(op.result))
 
@@ -400,7 +206,7 @@ class TFLiteLogSoftmax:
     def of(cls, op: graph.LogSoftmaxOp) -> TFLiteLogSoftmax:
         check_eight_bit(op)
         low, _ = qtype(op.result).storage_range
-        lowest = (low - zero_point(op.result)) * float(scales(op.result)[0])
+        lowest = (low - zero_point(op.result)) * scale(op.result)
         if lowest < LOG_OUTPUT_LOWEST:
             raise TinyccError(
                 f"{op.name}: the output reaches {lowest:.4g}, below the "
@@ -419,7 +225,7 @@ class TFLiteLogSoftmax:
     def adjusted_diff_min(self, log_sum: np.ndarray) -> np.ndarray:
         """The smallest `-d` kept: `diff_min - 1`, or higher where
         subtracting the log of the sum would leave Q5.26."""
-        shifted = _wrap32(log_sum + INT32_MIN)
+        shifted = wrap(log_sum + INT32_MIN)
         reverse = self.reverse
         limit = rescale(shifted, reverse.multiplier[0], reverse.shift[0], "tflite")
         return np.maximum(self.differences.diff_min - 1, limit)
@@ -428,7 +234,7 @@ class TFLiteLogSoftmax:
 def exp_table(op: graph.AxisUnaryOp, bits: int) -> np.ndarray:
     """`T[d] = round(exp(-s_in d) 2^bits)`, the onnx mode's exponentials."""
     d = np.arange(TABLE_SIZE, dtype=np.float64)
-    exps = np.rint(np.exp(-float(scales(op.input)[0]) * d) * 2.0**bits)
+    exps = np.rint(np.exp(-scale(op.input) * d) * 2.0**bits)
     return exps.astype(np.int64)
 
 
@@ -444,7 +250,7 @@ class ONNXSoftmax:
     @classmethod
     def of(cls, op: graph.SoftmaxOp) -> ONNXSoftmax:
         check_eight_bit(op)
-        mantissa, exponent = math.frexp(float(scales(op.result)[0]))
+        mantissa, exponent = math.frexp(scale(op.result))
         a, k = int(mantissa * 2**24), 24 - exponent
         while a % 2 == 0:
             a, k = a // 2, k - 1
@@ -457,7 +263,7 @@ class ONNXSoftmax:
         )
         if bits < 16:
             raise TinyccError(
-                f"{op.name}: output scale {scales(op.result)[0]} or rows of "
+                f"{op.name}: output scale {scale(op.result)} or rows of "
                 f"{row_length(op)} leave too few bits for the fixed-point softmax"
             )
         return cls(exp_table(op, bits), max(k, 0), denominator, zero_point(op.result))
@@ -478,7 +284,7 @@ class ONNXLogSoftmax:
     @classmethod
     def of(cls, op: graph.LogSoftmaxOp) -> ONNXLogSoftmax:
         check_eight_bit(op)
-        s_in, s_out = float(scales(op.input)[0]), float(scales(op.result)[0])
+        s_in, s_out = scale(op.input), scale(op.result)
         low, _ = qtype(op.result).storage_range
         zp = zero_point(op.result)
         # log(n) < 8.4 for rows shorter than 4096: B fits in int32.
@@ -492,15 +298,6 @@ class ONNXLogSoftmax:
         return cls(exp_table(op, ONNX_FRACTION_BITS), differences, log_scale, zp)
 
 
-def divide_half_even(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """`numerator / denominator` for non-negative int64s, ties to even."""
-    quotient = numerator // denominator
-    remainder = numerator - quotient * denominator
-    rest = denominator - remainder
-    up = (remainder > rest) | ((remainder == rest) & (quotient % 2 == 1))
-    return quotient + up
-
-
 # The kernels ---------------------------------------------------------------------
 
 
@@ -510,10 +307,9 @@ def _differences(op: graph.AxisUnaryOp, x) -> np.ndarray:
     return rows.max(axis=-1, keepdims=True) - rows
 
 
-def _store(op: graph.AxisUnaryOp, values: np.ndarray) -> np.ndarray:
-    low, high = qtype(op.result).storage_range
-    stored = np.clip(values, low, high).astype(qtype(op.result).numpy_dtype)
-    return np.moveaxis(stored, -1, op.axis.value.data)
+def _store(op: graph.AxisUnaryOp, values: np.ndarray, rounding: Rounding):
+    """`store` of rows along the last axis, the axis moved back."""
+    return np.moveaxis(store(op, values, rounding), -1, op.axis.value.data)
 
 
 @integer_kernel(graph.SoftmaxOp)
@@ -526,19 +322,19 @@ def softmax(op: graph.SoftmaxOp, rounding: Rounding, x) -> np.ndarray:
         quotient = divide_half_even(
             exps << params.numerator_shift, total * params.denominator
         )
-        return _store(op, quotient + params.output_zero_point)
+        return _store(op, quotient + params.output_zero_point, rounding)
     tflite = TFLiteSoftmax.of(op)
     exps = tflite.differences.exps(differences)
     total = tflite.differences.sum_of_exps(exps)
-    scale, num_bits_over_unit = get_reciprocal(total, ACCUMULATION_INTEGER_BITS)
-    probability = saturating_rounding_doubling_high_mul(scale, exps)
+    reciprocal, num_bits_over_unit = get_reciprocal(total, ACCUMULATION_INTEGER_BITS)
+    probability = saturating_rounding_doubling_high_mul(reciprocal, exps)
     if tflite.output is not None:
         probability = saturating_rounding_doubling_high_mul(
             probability, int(tflite.output.multiplier[0])
         )
     exponent = num_bits_over_unit + 31 - 8 + tflite.output_shift
     unsaturated = rounding_divide_by_pot(probability, exponent)
-    return _store(op, unsaturated + tflite.output_zero_point)
+    return _store(op, unsaturated + tflite.output_zero_point, rounding)
 
 
 @integer_kernel(graph.LogSoftmaxOp)
@@ -555,7 +351,7 @@ def log_softmax(op: graph.LogSoftmaxOp, rounding: Rounding, x) -> np.ndarray:
         log_term = rescale(log_sum, m, shift, "onnx")
         value = params.differences[differences] - log_term
         quotient = round_half_even_shift(value, LOG_ONNX_BITS)
-        return _store(op, quotient + params.output_zero_point)
+        return _store(op, quotient + params.output_zero_point, rounding)
     tflite = TFLiteLogSoftmax.of(op)
     scaled = tflite.differences
     total = scaled.sum_of_exps(scaled.exps(differences))
@@ -563,11 +359,13 @@ def log_softmax(op: graph.LogSoftmaxOp, rounding: Rounding, x) -> np.ndarray:
         total, ACCUMULATION_INTEGER_BITS, SCALED_DIFF_INTEGER_BITS
     )
     kept = -differences > tflite.adjusted_diff_min(log_sum)
-    log_probability = _wrap32(scaled.rescaled(differences) - log_sum)  # Q5.26
+    log_probability = wrap(scaled.rescaled(differences) - log_sum)  # Q5.26
     if tflite.output is None:
         shift = 31 - SCALED_DIFF_INTEGER_BITS - LOG_OUTPUT_FRACTION_BITS  # to 1/16
         unsaturated = rounding_divide_by_pot(log_probability, shift)
     else:
         m, shift = tflite.output.multiplier[0], tflite.output.shift[0]
         unsaturated = rescale(log_probability, m, shift, "tflite")
-    return _store(op, np.where(kept, unsaturated + tflite.output_zero_point, low))
+    return _store(
+        op, np.where(kept, unsaturated + tflite.output_zero_point, low), rounding
+    )

@@ -553,20 +553,32 @@ class KernelBuilder:
             return None
         return self.all_of([self.insert(check).result for check in checks])
 
-    def to_float(self, value: IndexLike, type_: Attribute = f32) -> Scalar:
-        """An index as a float (a constant when static)."""
+    def as_i32(self, value: IndexLike) -> Scalar | int:
+        """An index as an i32 (a Python int when static)."""
         value = self.index(value)
         if value.static is not None:
-            return self.scalar(float(value.static), type_)
-        as_int = self.insert(arith.IndexCastOp(value.ssa, i32)).result
-        return Scalar(self, self.insert(arith.SIToFPOp(as_int, type_)).result)
+            return value.static
+        return Scalar(self, self.insert(arith.IndexCastOp(value.ssa, i32)).result)
+
+    def index_of(self, x: Scalar, lo: int, hi: int) -> Index:
+        """An integer `x` as an index the caller knows lies in `[lo, hi]`
+        (a table lookup by value)."""
+        if lo == hi:
+            return self.index(lo)
+        cast = self.insert(arith.IndexCastOp(x.ssa, IndexType())).result
+        return Index(self, lo, hi, cast)
+
+    def to_float(self, value: IndexLike, type_: Attribute = f32) -> Scalar:
+        """An index as a float (a constant when static)."""
+        as_int = self.as_i32(value)
+        if isinstance(as_int, int):
+            return self.scalar(float(as_int), type_)
+        return Scalar(self, self.insert(arith.SIToFPOp(as_int.ssa, type_)).result)
 
     def truncate(self, x: Scalar, lo: int, hi: int) -> Index:
         """`x` rounded toward zero, as an index the caller knows lies in
         `[lo, hi]` (C's float-to-int conversion)."""
         if lo == hi:
             return self.index(lo)
-        as_int = self.insert(arith.FPToSIOp(x.ssa, i32)).result
-        return Index(
-            self, lo, hi, self.insert(arith.IndexCastOp(as_int, IndexType())).result
-        )
+        as_int = Scalar(self, self.insert(arith.FPToSIOp(x.ssa, i32)).result)
+        return self.index_of(as_int, lo, hi)

@@ -30,8 +30,7 @@ every int8 input, so the C computes the reference's values by construction.
 
 from __future__ import annotations
 
-from xdsl.dialects import arith
-from xdsl.dialects.builtin import IndexType, i32, i64
+from xdsl.dialects.builtin import i32, i64
 from xdsl.ir import SSAValue
 
 from tinycc.dialects import graph
@@ -149,8 +148,7 @@ def lookup(
     table = kb.table("table", lookup_table(op, rounding), qtype(op.result).storage)
     for at in kb.grid(shape(y)):
         xv = kb.convert(kb.load(x, at, "xv"), i32)
-        position = kb.insert(arith.IndexCastOp((xv - low).ssa, IndexType())).result
-        entry = Index(kb, 0, high - low, position).named("entry")
+        entry = kb.index_of(xv - low, 0, high - low).named("entry")
         kb.store(kb.load(table, [entry], "yv"), y, at)
 
 

@@ -11,8 +11,8 @@
         max:                       y = clamp(acc)
                                 or clamp(rescale(acc - zp_in) + zp_out)
 
-The windows are those of the float kernels (`tinycc.kernels.window`, the
-counts of `tinycc.kernels.pool`): padded taps are never visited. A
+The windows, with their counts, are those of the float kernels
+(`tinycc.kernels.pool.pool_windows`): padded taps are never visited. A
 requantizing average reads its multiplier from tables indexed by the count
 (`<layer>_multiplier`, ...) unless the count is static; a requantized max
 gives the lowest stored value for a window holding only padding.
@@ -20,8 +20,7 @@ gives the lowest stored value for a window holding only padding.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
 from xdsl.dialects import arith
@@ -37,59 +36,10 @@ from tinycc.interpreter.integer_pool import (
     same_quantization,
 )
 from tinycc.kernels.builder import Index, KernelBuilder, Scalar, shape
-from tinycc.kernels.fixedpoint import rescale
-from tinycc.kernels.pool import _cells
-from tinycc.kernels.qsoftmax import divide_half_even
+from tinycc.kernels.fixedpoint import divide_half_even, rescale
+from tinycc.kernels.pool import PoolWindow, pool_windows
 from tinycc.kernels.quantized import load_centered, store_clamped
-from tinycc.kernels.window import WindowAxis, fold_window, window_axis
-
-
-@dataclass(frozen=True)
-class PoolWindow:
-    """The window of one output position."""
-
-    n: Index
-    oh: Index
-    ow: Index
-    rows: WindowAxis
-    cols: WindowAxis
-    count: Index  # the cells that count: in the input, or with padding
-
-
-def pool_windows(
-    kb: KernelBuilder, op: graph.Pool2DOp, x: SSAValue, y: SSAValue
-) -> Iterator[PoolWindow]:
-    """The loop nest over `n, oh, ow`, bounds computed per row and column."""
-    _, height, width, _ = shape(x)
-    batch, out_h, out_w, _ = shape(y)
-    kernel_h, kernel_w = op.kernel.get_values()
-    stride_h, stride_w = op.strides.get_values()
-    dilation_h, dilation_w = op.window_dilations()
-    pad_top, pad_left, pad_bottom, pad_right = op.pads.get_values()
-    pads = isinstance(op, graph.AvgPool2DOp) and op.count_include_pad is not None
-    for n in kb.range(0, batch, "n"):
-        for oh in kb.range(0, out_h, "oh"):
-            rows = window_axis(
-                kb, oh, stride_h, pad_top, height, kernel_h, dilation_h, "h"
-            )
-            row_cells = _cells(kb, rows, kernel_h, height + pad_bottom, pads)
-            for ow in kb.range(0, out_w, "ow"):
-                cols = window_axis(
-                    kb, ow, stride_w, pad_left, width, kernel_w, dilation_w, "w"
-                )
-                col_cells = _cells(kb, cols, kernel_w, width + pad_right, pads)
-                count = (row_cells * col_cells).named("count")
-                yield PoolWindow(n, oh, ow, rows, cols, count)
-
-
-def global_windows(kb: KernelBuilder, x: SSAValue) -> Iterator[PoolWindow]:
-    """One window per image: the whole plane."""
-    batch, height, width, _ = shape(x)
-    rows = WindowAxis(kb.index(0), kb.index(0), kb.index(height), 1)
-    cols = WindowAxis(kb.index(0), kb.index(0), kb.index(width), 1)
-    zero = kb.index(0)
-    for n in kb.range(0, batch, "n"):
-        yield PoolWindow(n, zero, zero, rows, cols, kb.index(height * width))
+from tinycc.kernels.window import fold_window
 
 
 def pool(
@@ -100,12 +50,8 @@ def pool(
     rounding: Rounding,
 ) -> None:
     (x,) = inputs
-    if isinstance(op, graph.GlobalPoolOp):
-        windows = global_windows(kb, x)
-    else:
-        windows = pool_windows(kb, op, x, y)
     average = isinstance(op, graph.AvgPool2DOp | graph.GlobalAvgPoolOp)
-    for at in windows:
+    for at in pool_windows(kb, op, x, y):
         if average:
             finish = _average_of(kb, op, at, rounding)
         else:
@@ -143,13 +89,6 @@ def _window(
 Finish = Callable[[Scalar], Scalar]
 
 
-def _as_i32(kb: KernelBuilder, value: Index) -> Scalar | int:
-    """An index as an i32 (a Python int when static)."""
-    if value.static is not None:
-        return value.static
-    return Scalar(kb, kb.insert(arith.IndexCastOp(value.ssa, i32)).result)
-
-
 def _average_of(
     kb: KernelBuilder, op: graph.GraphOp, at: PoolWindow, rounding: Rounding
 ) -> Finish:
@@ -159,11 +98,11 @@ def _average_of(
     if not same_quantization(op):
         multipliers, count_index = _count_multipliers(op, at.count)
         return lambda acc: rescale(kb, acc, multipliers, count_index, rounding) + zp_out
-    count = _as_i32(kb, at.count)
+    count = kb.as_i32(at.count)
     if rounding == "tflite":
         # TFLite: the stored values' sum, divided rounding half away from zero.
         stored_zeros = count * zp_in
-        half = _as_i32(kb, at.count // 2)
+        half = kb.as_i32(at.count // 2)
 
         def rounded_away(acc: Scalar) -> Scalar:
             total = (acc + stored_zeros).named("total") if zp_in else acc

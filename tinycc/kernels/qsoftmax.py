@@ -30,16 +30,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from xdsl.dialects import arith
-from xdsl.dialects.builtin import IndexType, i32, i64
+from xdsl.dialects.builtin import i32, i64
 from xdsl.ir import SSAValue
 
 from tinycc.dialects import graph
 from tinycc.integer import Rounding
 from tinycc.integer.fixedpoint import INT32_MAX, INT32_MIN
-from tinycc.integer.params import qtype
-from tinycc.interpreter.integer_softmax import (
-    ACCUMULATION_INTEGER_BITS,
+from tinycc.integer.gemmlowp import (
     ALPHA_D,
     ALPHA_F,
     ALPHA_I,
@@ -47,13 +44,17 @@ from tinycc.interpreter.integer_softmax import (
     CONSTANT_48_OVER_17,
     CONSTANT_NEG_32_OVER_17,
     LOG_2,
-    LOG_ONNX_BITS,
-    LOG_OUTPUT_FRACTION_BITS,
     ONE_QUARTER,
-    ONNX_FRACTION_BITS,
-    SCALED_DIFF_INTEGER_BITS,
     SQRT_HALF,
     SQRT_SQRT_HALF,
+)
+from tinycc.integer.params import qtype
+from tinycc.interpreter.integer_softmax import (
+    ACCUMULATION_INTEGER_BITS,
+    LOG_ONNX_BITS,
+    LOG_OUTPUT_FRACTION_BITS,
+    ONNX_FRACTION_BITS,
+    SCALED_DIFF_INTEGER_BITS,
     TABLE_SIZE,
     ONNXLogSoftmax,
     ONNXSoftmax,
@@ -61,93 +62,17 @@ from tinycc.interpreter.integer_softmax import (
     TFLiteSoftmax,
 )
 from tinycc.kernels.builder import Index, KernelBuilder, Scalar, shape
-from tinycc.kernels.fixedpoint import rescale
+from tinycc.kernels.fixedpoint import (
+    divide_half_even,
+    rescale,
+    round_half_even_shift,
+    rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul,
+    saturating_shift_left,
+)
 from tinycc.kernels.quantized import store_clamped
 
-# gemmlowp in IR --------------------------------------------------------------------
-
-
-def _bit(kb: KernelBuilder, condition: SSAValue, type_) -> Scalar:
-    return kb.select(condition, kb.scalar(1, type_), 0)
-
-
-def _wide(kb: KernelBuilder, x: Scalar | int) -> Scalar:
-    return kb.scalar(x, i64) if isinstance(x, int) else kb.convert(x, i64)
-
-
-def saturating_rounding_doubling_high_mul(
-    kb: KernelBuilder, a: Scalar, b: Scalar | int
-) -> Scalar:
-    """`a * b / 2^31` rounded half up, on i32s; INT32_MIN squared saturates."""
-    product = (kb.convert(a, i64) * _wide(kb, b)).named("prod")
-    nudge = kb.select(
-        kb.compare("ge", product, 0), kb.scalar(1 << 30, i64), 1 - (1 << 30)
-    )
-    high = kb.convert(kb.divide_truncating(product + nudge, 1 << 31), i32, "high")
-    if isinstance(b, int) and b != INT32_MIN:
-        return high
-    overflow = kb.all_of(
-        [kb.compare("eq", a, INT32_MIN), kb.compare("eq", b, INT32_MIN)]
-    )
-    return kb.select(overflow, INT32_MAX, high)
-
-
-def rounding_divide_by_pot(
-    kb: KernelBuilder, x: Scalar, exponent: Scalar | int
-) -> Scalar:
-    """gemmlowp's `RoundingDivideByPOT`, ties away from zero, in `x`'s type."""
-    if isinstance(exponent, int):
-        mask: Scalar | int = (1 << exponent) - 1
-        half: Scalar | int = mask >> 1
-    else:
-        mask = ((kb.scalar(1, x.type) << exponent) - 1).named("mask")
-        half = mask >> 1
-    threshold = half + _bit(kb, kb.compare("lt", x, 0), x.type)
-    up = _bit(kb, kb.compare("gt", x & mask, threshold), x.type)
-    return ((x >> exponent) + up).named("rounded")
-
-
-def round_half_even_shift(kb: KernelBuilder, x: Scalar, exponent: int) -> Scalar:
-    """`x / 2^exponent`, ties to even (`fixedpoint.round_half_even_shift`)."""
-    quotient = (x >> exponent).named("quot")
-    remainder = (x - (quotient << exponent)).named("rem")
-    half = 1 << (exponent - 1)
-    tie_to_odd = kb.all_of(
-        [kb.compare("eq", remainder, half), kb.compare("eq", quotient & 1, 1)]
-    )
-    above = kb.any_of([kb.compare("gt", remainder, half), tie_to_odd])
-    return (quotient + _bit(kb, above, x.type)).named("rounded")
-
-
-def divide_half_even(
-    kb: KernelBuilder, numerator: Scalar, denominator: Scalar | int
-) -> Scalar:
-    """`numerator / denominator`, ties to even, for a non-negative numerator
-    and a positive denominator (`divide_half_even` of the numpy reference)."""
-    quotient = kb.divide_truncating(numerator, denominator).named("quot")
-    remainder = (numerator - quotient * denominator).named("rem")
-    rest = denominator - remainder
-    tie_to_odd = kb.all_of(
-        [kb.compare("eq", remainder, rest), kb.compare("eq", quotient & 1, 1)]
-    )
-    above = kb.any_of([kb.compare("gt", remainder, rest), tie_to_odd])
-    return (quotient + _bit(kb, above, numerator.type)).named("quotient")
-
-
-def saturating_shift_left(
-    kb: KernelBuilder, x: Scalar | int, exponent: Scalar | int
-) -> Scalar:
-    """`x * 2^exponent` saturated to int32 for an i32 `x` and `0 <= exponent
-    < 32` (gemmlowp's `SaturatingRoundingMultiplyByPOT`, TFLite's `...Param`),
-    compared in i64."""
-    if isinstance(exponent, int):
-        threshold: Scalar | int = (1 << (31 - exponent)) - 1
-    else:
-        threshold = (kb.scalar(1, i64) << (31 - _wide(kb, exponent))) - 1
-    wide = _wide(kb, x)
-    shifted = kb.convert(wide << _wide(kb, exponent), i32)
-    shifted = kb.select(kb.compare("gt", wide, threshold), INT32_MAX, shifted)
-    return kb.select(kb.compare("lt", wide, 0 - threshold), INT32_MIN, shifted)
+# gemmlowp and TFLite's common.h in IR: the per-row functions -----------------------
 
 
 def rounding_half_sum(kb: KernelBuilder, a: Scalar, b: int) -> Scalar:
@@ -203,32 +128,22 @@ def log_x_for_x_greater_than_or_equal_to_1(
     srdhm = saturating_rounding_doubling_high_mul
     accumulation_bits = output_integer_bits + 1
     shifted_quarter = ONE_QUARTER >> accumulation_bits  # exact
+
+    def pow_2_adjustment(headroom: Scalar, offset: int) -> Scalar:
+        """The power-of-two part, `input_integer_bits - headroom` as Q(acc)."""
+        exponent = saturating_shift_left(
+            kb, input_integer_bits - headroom, 31 - accumulation_bits
+        )
+        return _saturated(kb, kb.convert(exponent, i64) + offset)
+
     z_a_headroom_plus_1, _ = count_leading_zeros(kb, x)
     r_a_tmp = saturating_shift_left(kb, x, z_a_headroom_plus_1 - 1)
     r_a_raw = saturating_shift_left(kb, srdhm(kb, r_a_tmp, SQRT_HALF), 1)
-    z_a_pow_2_adj = _saturated(
-        kb,
-        kb.convert(
-            saturating_shift_left(
-                kb, input_integer_bits - z_a_headroom_plus_1, 31 - accumulation_bits
-            ),
-            i64,
-        )
-        + shifted_quarter,
-    )
+    z_a_pow_2_adj = pow_2_adjustment(z_a_headroom_plus_1, shifted_quarter)
     z_b = srdhm(kb, x, SQRT_HALF)
     z_b_headroom = count_leading_zeros(kb, z_b)[0] - 1
     r_b_raw = saturating_shift_left(kb, x, z_b_headroom)
-    z_b_pow_2_adj = _saturated(
-        kb,
-        kb.convert(
-            saturating_shift_left(
-                kb, input_integer_bits - z_b_headroom, 31 - accumulation_bits
-            ),
-            i64,
-        )
-        - shifted_quarter,
-    )
+    z_b_pow_2_adj = pow_2_adjustment(z_b_headroom, -shifted_quarter)
     r = kb.minimum(r_a_raw, r_b_raw).named("r")
     z_pow_2_adj = kb.maximum(z_a_pow_2_adj, z_b_pow_2_adj)
     p = rounding_half_sum(kb, r, SQRT_SQRT_HALF)
@@ -274,8 +189,7 @@ class _Row:
 
     def lookup(self, table: SSAValue, difference: Scalar, name: str) -> Scalar:
         """`table[difference]`."""
-        cast = self.kb.insert(arith.IndexCastOp(difference.ssa, IndexType()))
-        index = Index(self.kb, 0, TABLE_SIZE - 1, cast.result)
+        index = self.kb.index_of(difference, 0, TABLE_SIZE - 1)
         return self.kb.load(table, [index], name)
 
     def fold(self, init: Scalar, step: Callable[[Scalar], Scalar]) -> Scalar:
@@ -285,6 +199,24 @@ class _Row:
             return (total + step(self.difference(j))).named("sum")
 
         return self.kb.fold(0, self.length, "j", init, add, "sum")
+
+
+def _q12_sum(kb: KernelBuilder, row: _Row, exps: SSAValue) -> Scalar:
+    """TFLite's Q12.19 sum of the row's exponentials, an i32
+    (`ScaledDifferences.sum_of_exps`)."""
+
+    def term(d: Scalar) -> Scalar:
+        e = row.lookup(exps, d, "e")
+        return rounding_divide_by_pot(kb, e, ACCUMULATION_INTEGER_BITS).named("term")
+
+    return row.fold(kb.scalar(0, i32), term)
+
+
+def _exact_sum(kb: KernelBuilder, row: _Row, exps: SSAValue) -> Scalar:
+    """The onnx mode's sum of the row's exponentials, an i64."""
+    return row.fold(
+        kb.scalar(0, i64), lambda d: kb.convert(row.lookup(exps, d, "e"), i64)
+    )
 
 
 RowKernel = Callable[[KernelBuilder, graph.AxisUnaryOp, _Row, SSAValue, Rounding], None]
@@ -318,12 +250,7 @@ def _softmax_row(
         return
     params = TFLiteSoftmax.of(op)
     exps = kb.table("exp", params.differences.exps(np.arange(TABLE_SIZE)), i32)
-    total = row.fold(
-        kb.scalar(0, i32),
-        lambda d: rounding_divide_by_pot(
-            kb, row.lookup(exps, d, "e"), ACCUMULATION_INTEGER_BITS
-        ),
-    )
+    total = _q12_sum(kb, row, exps)
     scale, zeros = get_reciprocal(kb, total)
     # num_bits_over_unit + 31 - 8, num_bits_over_unit = 12 - zeros
     exponent = kb.convert(35 + params.output_shift - zeros, i64, "exponent")
@@ -334,7 +261,8 @@ def _softmax_row(
             probability = saturating_rounding_doubling_high_mul(
                 kb, probability, int(params.output.multiplier[0])
             )
-        scaled = rounding_divide_by_pot(kb, kb.convert(probability, i64), exponent)
+        wide = kb.convert(probability, i64)
+        scaled = rounding_divide_by_pot(kb, wide, exponent).named("scaled")
         value = scaled + params.output_zero_point
         store_clamped(kb, op, value, rounding, y, row.along(j))
 
@@ -344,9 +272,7 @@ def _onnx_softmax_row(
 ) -> None:
     params = ONNXSoftmax.of(op)
     exps = kb.table("exp", params.exps, i32)
-    total = row.fold(
-        kb.scalar(0, i64), lambda d: kb.convert(row.lookup(exps, d, "e"), i64)
-    )
+    total = _exact_sum(kb, row, exps)
     denominator = (total * params.denominator).named("den")
     for j in kb.range(0, row.length, "j"):
         numerator = kb.convert(row.lookup(exps, row.difference(j), "e"), i64)
@@ -368,12 +294,7 @@ def _log_softmax_row(
     d = np.arange(TABLE_SIZE)
     exps = kb.table("exp", scaled.exps(d), i32)
     rescaled = kb.table("diff", scaled.rescaled(d), i32)
-    total = row.fold(
-        kb.scalar(0, i32),
-        lambda d: rounding_divide_by_pot(
-            kb, row.lookup(exps, d, "e"), ACCUMULATION_INTEGER_BITS
-        ),
-    )
+    total = _q12_sum(kb, row, exps)
     log_sum = log_x_for_x_greater_than_or_equal_to_1(
         kb, total, ACCUMULATION_INTEGER_BITS, SCALED_DIFF_INTEGER_BITS
     ).named("log_sum")
@@ -400,10 +321,8 @@ def _onnx_log_softmax_row(
     params = ONNXLogSoftmax.of(op)
     exps = kb.table("exp", params.exps, i32)
     differences = kb.table("diff", params.differences, i32)
-    total = row.fold(
-        kb.scalar(0, i64), lambda d: kb.convert(row.lookup(exps, d, "e"), i64)
-    )
-    q12 = rounding_divide_by_pot(kb, total, ONNX_FRACTION_BITS - 19)
+    total = _exact_sum(kb, row, exps)
+    q12 = rounding_divide_by_pot(kb, total, ONNX_FRACTION_BITS - 19).named("q12")
     log_sum = log_x_for_x_greater_than_or_equal_to_1(kb, kb.convert(q12, i32), 12, 5)
     log_term = rescale(kb, log_sum, params.log_scale, None, "onnx").named("log_term")
     for j in kb.range(0, row.length, "j"):
