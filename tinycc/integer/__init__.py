@@ -12,7 +12,8 @@ computes, bit for bit:
 - `onnx`: one rounding, half to even, of the exact rescaled accumulator, the
   ONNX QDQ definition computed in fixed point; within 1 LSB of onnxruntime.
 
-`fixedpoint` holds the arithmetic primitives, `params` the compile-time
+`fixedpoint` holds the arithmetic primitives, `gemmlowp` gemmlowp's
+fixed-point functions (exp, logistic, tanh, reciprocal, log), `params` the compile-time
 constants derived from the quantized types (shared by the numpy reference,
 `tinycc.interpreter.integer`, and the C kernels, so both use the same
 numbers).

@@ -36,9 +36,20 @@ from xdsl.ir import SSAValue
 from tinycc.dialects import graph
 from tinycc.errors import TinyccError
 from tinycc.integer import Rounding
-from tinycc.integer.fixedpoint import rescale, round_half_even_shift
-from tinycc.integer.params import Multipliers, qtype, round_half, scales, zero_point
-from tinycc.interpreter.integer import integer_kernel
+from tinycc.integer.fixedpoint import (
+    divide_truncating,
+    rescale,
+    round_half_even_shift,
+)
+from tinycc.integer.params import (
+    Multipliers,
+    qtype,
+    round_half,
+    scale,
+    scales,
+    zero_point,
+)
+from tinycc.interpreter.integer import integer_kernel, store
 from tinycc.interpreter.kernels import (
     KERNELS,
     _nearest_indices,
@@ -90,16 +101,16 @@ def _tflite_resize_unsupported(op: graph.ResizeOp) -> str | None:
     if mode not in _TFLITE_COORDINATES:
         return f"TFLite's bilinear resize has no coordinate mode '{mode}'"
     in_shape, out_shape = graph.shape_of(op.input), graph.shape_of(op.result)
-    for axis, scale in zip((1, 2), op.scales.get_values(), strict=True):
+    for axis, factor in zip((1, 2), op.scales.get_values(), strict=True):
         in_len, out_len = in_shape[axis], out_shape[axis]
         if mode == "pytorch_half_pixel" and out_len == 1:
             return "TFLite's bilinear resize has no pytorch_half_pixel to size 1"
         if mode != "align_corners" and not np.isclose(
-            scale, out_len / in_len, rtol=1e-6, atol=0
+            factor, out_len / in_len, rtol=1e-6, atol=0
         ):
             return (
                 f"TFLite's bilinear resize scales by the size ratio {out_len}/"
-                f"{in_len}, not by {scale}"
+                f"{in_len}, not by {factor}"
             )
     return None
 
@@ -137,7 +148,7 @@ def stored_pad(op: graph.PadOp, rounding: Rounding) -> graph.PadOp:
     the result's quantization (the zero point for 0.0): what the float
     kernels, which take the value as it is, need to pad stored integers. The
     copy has no operands; only the kernels read it."""
-    real = float(np.float32(op.value.value.data) / np.float32(scales(op.result)[0]))
+    real = float(np.float32(op.value.value.data) / np.float32(scale(op.result)))
     low, high = qtype(op.result).storage_range
     stored = min(max(round_half(real, rounding) + zero_point(op.result), low), high)
     return graph.PadOp.create(
@@ -193,9 +204,9 @@ def linear_taps(op: graph.ResizeOp, axis: int, rounding: Rounding) -> LinearTaps
     bits = LINEAR_FRACTION_BITS[rounding]
     if rounding == "tflite":
         fixed = _tflite_coordinates(op.coordinate_mode.data, in_len, out_len)
-        low = np.maximum(_divide_truncating(fixed, 1 << bits), 0)
+        low = np.maximum(divide_truncating(fixed, 1 << bits), 0)
         high = np.minimum(
-            _divide_truncating(fixed + (1 << bits) - 1, 1 << bits), in_len - 1
+            divide_truncating(fixed + (1 << bits) - 1, 1 << bits), in_len - 1
         )
         if low.max(initial=0) >= in_len:
             raise TinyccError(f"{op.name}: TFLite's resize would read past the input")
@@ -206,11 +217,6 @@ def linear_taps(op: graph.ResizeOp, axis: int, rounding: Rounding) -> LinearTaps
         low = fixed >> bits
         high = np.minimum(low + 1, in_len - 1)
     return LinearTaps(low, high, fixed - (low << bits), bits)
-
-
-def _divide_truncating(a: np.ndarray, b: int) -> np.ndarray:
-    """C's `/`: the quotient rounded toward zero."""
-    return np.sign(a) * (np.abs(a) // b)
 
 
 def _tflite_coordinates(mode: str, in_len: int, out_len: int) -> np.ndarray:
@@ -231,7 +237,7 @@ def round_interpolation(acc: np.ndarray, bits: int, rounding: Rounding) -> np.nd
     if rounding == "onnx":
         return round_half_even_shift(acc, bits)
     nudge = np.where(acc > 0, 1 << (bits - 1), -(1 << (bits - 1)))
-    return _divide_truncating(acc + nudge, 1 << bits)
+    return divide_truncating(acc + nudge, 1 << bits)
 
 
 @integer_kernel(graph.ResizeOp)
@@ -249,8 +255,7 @@ def resize(op: graph.ResizeOp, rounding: Rounding, x: np.ndarray) -> np.ndarray:
         for w, ww in _weighted(cols)
     )
     result = round_interpolation(acc, 2 * rows.bits, rounding) + offset
-    low, high = qtype(op.result).storage_range
-    return np.clip(result, low, high).astype(qtype(op.result).numpy_dtype)
+    return store(op, result, rounding)
 
 
 def interpolation_offset(op: graph.ResizeOp, rounding: Rounding) -> int:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import IndexType, IntegerType, Signedness, i32, i64
+from xdsl.dialects.builtin import IntegerType, Signedness, i32, i64
 from xdsl.ir import SSAValue
 
 from tinycc.dialects import graph
@@ -47,7 +47,7 @@ from tinycc.interpreter.integer_data import (
 )
 from tinycc.kernels import data
 from tinycc.kernels.builder import Index, IndexLike, KernelBuilder, Scalar, shape
-from tinycc.kernels.fixedpoint import rescale
+from tinycc.kernels.fixedpoint import rescale, round_half_even_shift
 from tinycc.kernels.quantized import store_clamped
 
 Converter = Callable[[Scalar], Scalar]
@@ -137,8 +137,7 @@ def _table_index(kb: KernelBuilder, name: str, values: np.ndarray, at: Index) ->
     if np.array_equal(values, np.arange(len(values))):
         return at
     read = kb.load(kb.table(name, values, i32), [at], name)
-    ssa = kb.insert(arith.IndexCastOp(read.ssa, IndexType())).result
-    return Index(kb, int(values.min()), int(values.max()), ssa).named(name)
+    return kb.index_of(read, int(values.min()), int(values.max())).named(name)
 
 
 def _table_value(
@@ -257,14 +256,7 @@ def _rounded(kb: KernelBuilder, acc: Scalar, bits: int, rounding: Rounding) -> S
         half = 1 << (bits - 1)
         nudge = kb.select(kb.compare("gt", acc, 0), kb.scalar(half, acc.type), -half)
         return kb.divide_truncating(acc + nudge, 1 << bits).named("q")
-    quotient = (acc >> bits).named("quot")
-    remainder = (acc - (quotient << bits)).named("rem")
-    half = 1 << (bits - 1)
-    odd_tie = kb.all_of(
-        [kb.compare("eq", remainder, half), kb.compare("eq", quotient & 1, 1)]
-    )
-    up = kb.any_of([kb.compare("gt", remainder, half), odd_tie])
-    return (quotient + kb.select(up, kb.scalar(1, acc.type), 0)).named("q")
+    return round_half_even_shift(kb, acc, bits).named("q")
 
 
 INTEGER_KERNELS = {
