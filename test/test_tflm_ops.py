@@ -848,36 +848,14 @@ IN_C = [
     "pad_0",
     "transpose",
     "strided_slice",
+    "mean_requantized",
+    "mean_as_reduce_mean",
     "resize_linear_half_pixel",
     "resize_nearest_asymmetric",
 ]
 
-# Known differences from TFLM, each with its reason.
-XFAIL: dict[str, str] = {
-    "mean_requantized": (
-        "graph.global_avg_pool requantizing: ours rescales the centered sum by "
-        "QuantizeMultiplier(s_in / (s_out n)); TFLM's MEAN (QuantizedMeanOrSum) "
-        "takes (m, s) = QuantizeMultiplier(s_in / s_out), k = min(floor(log2 n), "
-        "32, 31 + s), m' = (m << k) / n truncated, shift s - k: 1 LSB apart on "
-        "3 of 16 channels"
-    ),
-    "mean_as_reduce_mean": (
-        "graph.reduce_mean has no integer kernel: the float QDQ meaning is not "
-        "TFLM's MEAN (QuantizedMeanOrSum, even with equal quantization)"
-    ),
-}
 
-
-def _marked(names: Sequence[str], xfail: dict[str, str]) -> list[object]:
-    return [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=xfail[name]))
-        if name in xfail
-        else name
-        for name in names
-    ]
-
-
-@pytest.mark.parametrize("name", _marked(list(CASES), XFAIL))
+@pytest.mark.parametrize("name", CASES)
 def test_interpreter_is_tflm(name: str) -> None:
     case = CASES[name]()
     expected = tflm(case)
@@ -886,7 +864,7 @@ def test_interpreter_is_tflm(name: str) -> None:
     np.testing.assert_array_equal(actual, expected, err_msg=name)
 
 
-@pytest.mark.parametrize("name", _marked(IN_C, XFAIL))
+@pytest.mark.parametrize("name", IN_C)
 def test_c_is_tflm(name: str, tmp_path: Path) -> None:
     case = CASES[name]()
     expected = tflm(case)

@@ -119,3 +119,19 @@ def test_zoo_layers_build_and_count_the_published_macs(build) -> None:
         assert not any(isinstance(o, scf.IfOp) for o in function.walk())
         total += function.attributes["tinycc.layer"].data["macs"].value.data
     assert total == zoo.count_macs(model)
+
+
+def test_integer_limits_are_reported_before_building() -> None:
+    """An op whose type has an integer kernel, with parameters it cannot
+    compute, is rejected by `supported` (all at once, at check time)."""
+    qtype = "!quant.uniform<i8:f32, 0.5:-2>"
+    op = _op(
+        f"""func.func @main(%x: tensor<1x2x3x4x{qtype}>) -> tensor<1x2x3x1x{qtype}> {{
+  %r = graph.reduce_mean %x {{axes = array<i64: 3>, keepdims, quant.rounding = "tflite"}} : (tensor<1x2x3x4x{qtype}>) -> tensor<1x2x3x1x{qtype}>
+  func.return %r : tensor<1x2x3x1x{qtype}>
+}}""",
+        "graph.reduce_mean",
+    )
+    assert kernels.supported(op) == (
+        "int8 reduce_mean is supported over the H and W axes of NHWC only"
+    )

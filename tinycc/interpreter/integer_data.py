@@ -74,12 +74,13 @@ _TFLITE_COORDINATES = {
 def check(op: graph.GraphOp, rounding: Rounding) -> None:
     """Raise a TinyccError saying why the kernels here (numpy and C) cannot
     compute `op`, if they cannot."""
-    reason = _unsupported(op, rounding)
+    reason = unsupported(op, rounding)
     if reason is not None:
         raise TinyccError(f"{op.name}: {reason}")
 
 
-def _unsupported(op: graph.GraphOp, rounding: Rounding) -> str | None:
+def unsupported(op: graph.GraphOp, rounding: Rounding) -> str | None:
+    """Why the kernels here cannot compute `op`, or None."""
     if any(qtype(v).is_per_axis for v in (*op.operands, *op.results)):
         return "per-axis quantized activations are not supported"
     if not isinstance(op, graph.ResizeOp) or op.mode.data == "nearest":

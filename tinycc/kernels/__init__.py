@@ -79,6 +79,12 @@ INTEGER_KERNELS: dict[type[Operation], IntegerKernel] = {
     **qdata.INTEGER_KERNELS,
 }
 
+# Why an integer kernel cannot compute a particular op of its type, or None.
+INTEGER_LIMITS: dict[type[Operation], Callable[[Operation, Rounding], str | None]] = {
+    **qpool.UNSUPPORTED,
+    **qdata.UNSUPPORTED,
+}
+
 
 def supported(op: Operation) -> str | None:
     """None if `build_layer` handles `op`, else the reason it does not."""
@@ -99,9 +105,11 @@ def supported(op: Operation) -> str | None:
 def _integer_supported(op: Operation) -> str | None:
     if type(op) not in INTEGER_KERNELS:
         return f"no integer kernel for quantized {op.name}"
-    if rounding_of(op) is None:
+    rounding = rounding_of(op)
+    if rounding is None:
         return "quantized op without integer semantics (run graph-int8-rounding)"
-    return None
+    limit = INTEGER_LIMITS.get(type(op))
+    return None if limit is None else limit(op, rounding)
 
 
 def macs(op: Operation) -> int:

@@ -45,13 +45,14 @@ class PoolWindow:
 
 def pool_windows(
     kb: KernelBuilder,
-    op: graph.Pool2DOp | graph.GlobalPoolOp,
+    op: graph.Pool2DOp | graph.GlobalPoolOp | graph.ReduceMeanOp,
     x: SSAValue,
     y: SSAValue,
 ) -> Iterator[PoolWindow]:
     """The loop nest over the output positions of `op`: `n, oh, ow` with the
-    tap bounds computed per row and column, or `n` alone for global pooling."""
-    if isinstance(op, graph.GlobalPoolOp):
+    tap bounds computed per row and column, or `n` alone for global pooling
+    (and a mean over the plane)."""
+    if isinstance(op, graph.GlobalPoolOp | graph.ReduceMeanOp):
         yield from _global_windows(kb, x)
         return
     _, height, width, _ = shape(x)

@@ -44,6 +44,7 @@ from tinycc.interpreter.integer_data import (
     nearest_sources,
     requantization,
     stored_pad,
+    unsupported,
 )
 from tinycc.kernels import data
 from tinycc.kernels.builder import Index, IndexLike, KernelBuilder, Scalar, shape
@@ -267,3 +268,5 @@ INTEGER_KERNELS = {
     graph.SliceOp: move,
     graph.ResizeOp: resize,
 }
+
+UNSUPPORTED = dict.fromkeys(INTEGER_KERNELS, unsupported)

@@ -7,7 +7,8 @@
         average, quantized alike:
           tflite: y = clamp((t +- count / 2) / count),  t = acc + count * zp
           onnx:   y = clamp(half_even((acc + K count) / count) - K + zp)
-        average, requantized:      y = clamp(rescale_count(acc) + zp_out)
+        average, requantized, or reduce_mean (TFLite's MEAN):
+                                   y = clamp(rescale_count(acc) + zp_out)
         max:                       y = clamp(acc)
                                 or clamp(rescale(acc - zp_in) + zp_out)
 
@@ -32,8 +33,11 @@ from tinycc.integer import Rounding
 from tinycc.integer.params import Multipliers, qtype, scales, zero_point
 from tinycc.interpreter.integer_pool import (
     average_multipliers,
+    check_mean,
+    mean_unsupported,
     offset,
     same_quantization,
+    uses_multipliers,
 )
 from tinycc.kernels.builder import Index, KernelBuilder, Scalar, shape
 from tinycc.kernels.fixedpoint import divide_half_even, rescale
@@ -50,7 +54,8 @@ def pool(
     rounding: Rounding,
 ) -> None:
     (x,) = inputs
-    average = isinstance(op, graph.AvgPool2DOp | graph.GlobalAvgPoolOp)
+    check_mean(op)
+    average = isinstance(op, AVERAGES)
     for at in pool_windows(kb, op, x, y):
         if average:
             finish = _average_of(kb, op, at, rounding)
@@ -58,7 +63,9 @@ def pool(
             finish = _maximum_of(kb, op, at, rounding)
         for c in kb.range(0, shape(x)[3], "c"):
             acc = _window(kb, op, x, at, c, average)
-            store_clamped(kb, op, finish(acc), rounding, y, [at.n, at.oh, at.ow, c])
+            # A reduce_mean without keepdims has an [N, C] result.
+            cell = [at.n, at.oh, at.ow, c] if len(shape(y)) == 4 else [at.n, c]
+            store_clamped(kb, op, finish(acc), rounding, y, cell)
 
 
 def _window(
@@ -87,6 +94,7 @@ def _window(
 
 
 Finish = Callable[[Scalar], Scalar]
+AVERAGES = (graph.AvgPool2DOp, graph.GlobalAvgPoolOp, graph.ReduceMeanOp)
 
 
 def _average_of(
@@ -95,8 +103,8 @@ def _average_of(
     """The window's centered sum to its stored average (before the clamp),
     what depends on the window alone computed here, outside the channels."""
     zp_in, zp_out = zero_point(op.input), zero_point(op.result)
-    if not same_quantization(op):
-        multipliers, count_index = _count_multipliers(op, at.count)
+    if uses_multipliers(op):
+        multipliers, count_index = _count_multipliers(op, at.count, rounding)
         return lambda acc: rescale(kb, acc, multipliers, count_index, rounding) + zp_out
     count = kb.as_i32(at.count)
     if rounding == "tflite":
@@ -116,13 +124,13 @@ def _average_of(
 
 
 def _count_multipliers(
-    op: graph.GraphOp, count: Index
+    op: graph.GraphOp, count: Index, rounding: Rounding
 ) -> tuple[Multipliers, Index | None]:
     """The multipliers `s_in / s_out / count` and the index into them: none
     for a static count, else a table over all the counts a window can have."""
     if count.static is not None:
-        return average_multipliers(op, np.asarray([count.static])), None
-    return average_multipliers(op, np.arange(count.hi + 1)), count
+        return average_multipliers(op, np.asarray([count.static]), rounding), None
+    return average_multipliers(op, np.arange(count.hi + 1), rounding), count
 
 
 def _maximum_of(
@@ -160,4 +168,7 @@ INTEGER_KERNELS = {
     graph.MaxPool2DOp: pool,
     graph.GlobalAvgPoolOp: pool,
     graph.GlobalMaxPoolOp: pool,
+    graph.ReduceMeanOp: pool,
 }
+
+UNSUPPORTED = {graph.ReduceMeanOp: lambda op, rounding: mean_unsupported(op)}
