@@ -124,11 +124,12 @@ def test_zoo_layers_build_and_count_the_published_macs(build) -> None:
 def test_integer_limits_are_reported_before_building() -> None:
     """An op whose type has an integer kernel, with parameters it cannot
     compute, is rejected by `supported` (all at once, at check time)."""
-    qtype = "!quant.uniform<i8:f32, 0.5:-2>"
+    x, y = (f"tensor<1x2x3x{c}x!quant.uniform<i8:f32, 0.5:-2>>" for c in (4, 1))
+    attrs = 'axes = array<i64: 3>, keepdims, quant.rounding = "tflite"'
     op = _op(
-        f"""func.func @main(%x: tensor<1x2x3x4x{qtype}>) -> tensor<1x2x3x1x{qtype}> {{
-  %r = graph.reduce_mean %x {{axes = array<i64: 3>, keepdims, quant.rounding = "tflite"}} : (tensor<1x2x3x4x{qtype}>) -> tensor<1x2x3x1x{qtype}>
-  func.return %r : tensor<1x2x3x1x{qtype}>
+        f"""func.func @main(%x: {x}) -> {y} {{
+  %r = graph.reduce_mean %x {{{attrs}}} : ({x}) -> {y}
+  func.return %r : {y}
 }}""",
         "graph.reduce_mean",
     )
