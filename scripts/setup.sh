@@ -5,11 +5,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
 fi
-# The Cortex-M cross compiler and newlib: test/test_float_free.py compiles
-# int8 models for a soft-float Cortex-M0+ to show their code is float-free.
-if ! command -v arm-none-eabi-gcc >/dev/null 2>&1 || [ ! -d /usr/lib/arm-none-eabi/newlib ]; then
+# The Cortex-M cross compiler, newlib and QEMU: int8 models are compiled for
+# a soft-float Cortex-M0+ to show their code is float-free, and every Cortex-M
+# target runs its programs in QEMU (test/targets/mcu, tinycc verify --target).
+if ! command -v arm-none-eabi-gcc >/dev/null 2>&1 || [ ! -d /usr/lib/arm-none-eabi/newlib ] \
+    || ! command -v qemu-system-arm >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        gcc-arm-none-eabi libnewlib-arm-none-eabi >/dev/null
+        gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm >/dev/null
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'

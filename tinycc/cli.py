@@ -212,6 +212,8 @@ def cmd_verify(args: argparse.Namespace) -> None:
         target=args.target,
         rounding=args.int8_rounding,
         expected=read_arrays(args.expected),
+        ram=args.ram,
+        flash=args.flash,
     )
     for name, path in read_output_specs(args.output, list(report.outputs)).items():
         np.save(path, report.outputs[name])
@@ -226,7 +228,7 @@ def cmd_layerwise(args: argparse.Namespace) -> None:
 
     from tinycc.layerwise import layerwise, table
 
-    for option in ("target", "expected", "output"):
+    for option in ("target", "expected", "output", "ram", "flash"):
         if getattr(args, option):
             raise TinyccError(
                 f"--layerwise compares the reference interpreter with "
@@ -333,6 +335,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tinycc.targets.mcu import PRESETS
+
     parser = OneLineParser(
         prog="tinycc",
         description="Compile ONNX neural networks for microcontrollers.",
@@ -405,8 +409,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     sub.add_argument(
         "--target",
-        choices=["host"],
-        help="compile for this target and run the C (default: the interpreter)",
+        choices=list(PRESETS),
+        help="compile for this target and run the C, on the host or in QEMU "
+        "(default: the interpreter)",
+    )
+    sub.add_argument(
+        "--ram",
+        type=parse_bytes,
+        metavar="BYTES",
+        help="replace the RAM of the target's part (e.g. 64k)",
+    )
+    sub.add_argument(
+        "--flash",
+        type=parse_bytes,
+        metavar="BYTES",
+        help="replace the flash of the target's part (e.g. 1m)",
     )
     sub.add_argument(
         "--layerwise",
@@ -419,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("compile", cmd_compile, "compile a model to C")
     sub.add_argument("-o", "--output", metavar="DIR", help="output directory (.)")
-    sub.add_argument("--target", default="host", choices=["host"])
+    sub.add_argument("--target", default="host", choices=list(PRESETS))
     sub.add_argument("--name", help="C prefix of the API (default: from the file)")
     sub.add_argument(
         "--io",

@@ -163,9 +163,9 @@ def compile_model(
     level, the compiled model with its report. `quantize="int8"` quantizes a
     float model first, calibrated on the samples in `calibration`."""
     from tinycc.importer import import_onnx
+    from tinycc.targets.mcu import preset
 
-    if target != "host":
-        raise TinyccError(f"unknown target '{target}' (available: host)")
+    preset(target)  # an unknown target: one line listing the presets
     quantizer = quantize_pass(quantize, calibration, calibration_method)
     if quantizer and pipeline is not None:
         raise TinyccError(

@@ -26,12 +26,22 @@ Each output is compared with up to three references:
 
 `VerifyReport.json()` (`tinycc verify --json`) is one object:
 
-    model, engine        the .onnx path; "reference interpreter" or
-                         "generated C (host)"
+    model, engine        the .onnx path; "reference interpreter",
+                         "generated C (host)" or, on a microcontroller target,
+                         e.g. "generated C (cortex-m4: Nordic nRF52840 in QEMU
+                         mps2-an386)"
     rounding             "tflite", "onnx" or null (ONNX's QDQ meaning)
     quantized            whether the graph has quantized tensors
     match                every enforced comparison holds
     arena_bytes          the compiled arena (null for the interpreter)
+    text_bytes, data_bytes, bss_bytes, stack_bytes
+                         a microcontroller target's program: flash for code
+                         and constants, initialized and zeroed RAM, the
+                         static stack bound (null for other engines; see
+                         tinycc.targets.mcu.build)
+    instructions, macs   executed instructions of one inference (QEMU,
+                         exact) and its multiply-accumulates (null for other
+                         engines)
     max_abs_error, max_rel_error, outputs {name: {shape, max_abs_error}}
                          vs onnxruntime, whether enforced or not
     comparisons          one per output and reference: {reference
@@ -48,6 +58,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnx
@@ -55,6 +66,10 @@ from onnx import numpy_helper
 from xdsl.dialects.builtin import ModuleOp, TensorType
 
 from tinycc.errors import TinyccError
+
+if TYPE_CHECKING:
+    from tinycc.targets.mcu.build import Footprint
+    from tinycc.targets.mcu.presets import Preset
 
 FLOAT_TOLERANCE = 1e-5
 INTEGER_TOLERANCE = 1
@@ -134,6 +149,9 @@ class VerifyReport:
     quantized: bool = False
     comparisons: list[Comparison] = field(default_factory=list)
     arena_bytes: int | None = None
+    footprint: Footprint | None = None  # a microcontroller target's program
+    instructions: int | None = None  # executed by one inference (in QEMU)
+    macs: int | None = None
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -151,6 +169,9 @@ class VerifyReport:
             "max_abs_error": max((c.max_abs_error for c in versus_ort), default=0.0),
             "max_rel_error": max((c.max_rel_error for c in versus_ort), default=0.0),
             "arena_bytes": self.arena_bytes,
+            **footprint_json(self.footprint),
+            "instructions": self.instructions,
+            "macs": self.macs,
             "outputs": {
                 c.output: {"shape": list(c.shape), "max_abs_error": c.max_abs_error}
                 for c in versus_ort
@@ -162,7 +183,23 @@ class VerifyReport:
         mode = f", int8 rounding {self.rounding}" if self.quantized else ""
         lines = [f"{self.model}: tinycc {self.engine}{mode}"]
         lines += [c.text() for c in self.comparisons]
+        if self.footprint is not None:
+            lines.append(f"  program: {self.footprint.text_line()}")
+        if self.instructions is not None and self.macs is not None:
+            per = self.macs / self.instructions
+            lines.append(
+                f"  latency: {self.instructions:,} instructions for one inference "
+                f"({self.macs:,} MACs, {per:.3f} MAC/instruction)"
+            )
         return "\n".join(lines)
+
+
+def footprint_json(footprint: Footprint | None) -> dict[str, int | None]:
+    """The program-size keys of the JSON report, null without a program."""
+    if footprint is None:
+        keys = ("text_bytes", "data_bytes", "bss_bytes", "stack_bytes")
+        return dict.fromkeys(keys)
+    return footprint.json()
 
 
 def compare(
@@ -365,12 +402,17 @@ def verify_against_onnxruntime(
     workdir: Path | None = None,
     rounding: str | None = None,
     expected: Mapping[str | None, np.ndarray] | None = None,
+    ram: int | None = None,
+    flash: int | None = None,
 ) -> VerifyReport:
-    """Run tinycc on `path` and compare its outputs with the references above."""
+    """Run tinycc on `path` and compare its outputs with the references above.
+    `target` is a preset name of `tinycc.targets.mcu` ("host", "cortex-m4",
+    ...); `ram` and `flash` replace a microcontroller part's sizes."""
     from tinycc.cli import DEFAULT_PIPELINE, apply_pipeline
     from tinycc.importer import import_onnx
     from tinycc.interpreter import run_module
 
+    chosen = target_preset(target, ram, flash)
     model = load_onnx(path)
     shapes = dict(input_shapes or {})
     feeds = model_feeds(model, inputs or {}, shapes, seed)
@@ -381,14 +423,19 @@ def verify_against_onnxruntime(
     module = import_onnx(path, input_shapes=shapes).module
     apply_pipeline(module, rounding_pipeline(pipeline, rounding))
     quantized = is_quantized(module)
-    if target is None:
-        ours, arena, interpreted = run_module(module, feeds), None, None
-    else:
-        ours, arena = run_compiled(path, feeds, shapes, target, workdir, rounding)
-        interpreted = run_module(module, feeds) if quantized else None
-    engine = "reference interpreter" if target is None else f"generated C ({target})"
+    engine = "reference interpreter" if chosen is None else engine_name(chosen)
     shown = rounding if quantized else None
-    report = VerifyReport(path, engine, shown, quantized, arena_bytes=arena)
+    report = VerifyReport(path, engine, shown, quantized)
+    if chosen is None:
+        ours, interpreted = run_module(module, feeds), None
+    else:
+        run = run_compiled(path, feeds, shapes, chosen, workdir, rounding)
+        ours, interpreted = (
+            run.outputs,
+            run_module(module, feeds) if quantized else None,
+        )
+        report.arena_bytes, report.footprint = run.arena_bytes, run.footprint
+        report.instructions, report.macs = run.instructions, run.macs
     report.outputs = ours
 
     lsbs = output_lsbs(model) if quantized else {}
@@ -421,6 +468,32 @@ def verify_against_onnxruntime(
     return report
 
 
+def target_preset(
+    target: str | None, ram: int | None, flash: int | None
+) -> Preset | None:
+    """The preset `target` names, with the part's sizes replaced, checked to
+    run here before anything is compiled; None for the interpreter."""
+    from tinycc.targets.mcu import preset
+    from tinycc.targets.mcu.build import runnable_machine
+
+    sized = ram is not None or flash is not None
+    if sized and target in (None, "host"):
+        raise TinyccError("--ram and --flash apply to microcontroller targets")
+    if target is None:
+        return None
+    chosen = preset(target, ram, flash)
+    if chosen.name != "host":
+        runnable_machine(chosen)
+    return chosen
+
+
+def engine_name(chosen: Preset) -> str:
+    if chosen.machine is None:
+        return f"generated C ({chosen.name})"
+    where = f"{chosen.part} in QEMU {chosen.machine.name}"
+    return f"generated C ({chosen.name}: {where})"
+
+
 def onnxruntime_tolerance(reference: np.ndarray, lsb: float | None) -> float:
     """1 LSB for a quantized output (a float one's LSB is a float32 scale:
     a little more, for its rounding); the float tolerance otherwise."""
@@ -429,29 +502,52 @@ def onnxruntime_tolerance(reference: np.ndarray, lsb: float | None) -> float:
     return INTEGER_TOLERANCE * (lsb if lsb == 1.0 else lsb * 1.0001)
 
 
+@dataclass
+class CompiledRun:
+    """The compiled C, run: outputs by ONNX name and what it took."""
+
+    outputs: dict[str, np.ndarray]
+    arena_bytes: int
+    macs: int
+    footprint: Footprint | None = None  # microcontrollers only
+    instructions: int | None = None  # microcontrollers only: one inference
+
+
 def run_compiled(
     path: str,
     feeds: Mapping[str, np.ndarray],
     shapes: Mapping[str, tuple[int, ...]],
-    target: str,
+    target: Preset,
     workdir: Path | None,
     rounding: str = "tflite",
-) -> tuple[dict[str, np.ndarray], int]:
-    """Compile for `target`, build and run the C; outputs by ONNX name."""
+) -> CompiledRun:
+    """Compile for `target`, build and run the C (on the host, or in QEMU for
+    a microcontroller, counting the instructions of the inference)."""
     import tempfile
 
     from tinycc import host
     from tinycc.compile import compile_model, write_outputs
+    from tinycc.targets.mcu import build, run
 
     _, compiled = compile_model(
-        path, target=target, input_shapes=dict(shapes), rounding=rounding
+        path, target=target.name, input_shapes=dict(shapes), rounding=rounding
     )
+    report = compiled.report
+    result = CompiledRun({}, int(report["arena_bytes"]), int(report["macs"]))
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(workdir or scratch)
         write_outputs(compiled, directory)
-        program = host.build(directory, compiled.name, compiled.module)
         inputs, outputs = host.ports(compiled.module)
         arrays = [port.to_ir(np.asarray(feeds[port.name])) for port in inputs]
-        results = host.run(program, arrays, outputs)
-    ours = {p.name: p.to_onnx(r) for p, r in zip(outputs, results, strict=True)}
-    return ours, int(compiled.report["arena_bytes"])
+        if target.name == "host":
+            program = host.build(directory, compiled.name, compiled.module)
+            results = host.run(program, arrays, outputs)
+        else:
+            built = build.build(directory, compiled.name, compiled.module, target)
+            ran = run.run(built, arrays, outputs)
+            results, result.instructions = ran.outputs, ran.instructions
+            result.footprint = built.footprint
+    result.outputs = {
+        p.name: p.to_onnx(r) for p, r in zip(outputs, results, strict=True)
+    }
+    return result
