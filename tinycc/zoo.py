@@ -445,11 +445,13 @@ def quantize_qdq(
     follows a Conv/Gemm: the asymmetric output range (zero point at -128 for
     a [0, max] range) already clamps, so the QDQ graph has no activation nodes.
     ``activations="int16"`` gives symmetric QInt16 activations instead (the
-    16x8 mode; the model needs opset 21 for int16 QuantizeLinear).
+    16x8 mode; the model needs opset 21 for int16 QuantizeLinear);
+    ``activations="uint8"`` onnxruntime's older defaults: QUInt8 activations
+    and QUInt8 asymmetric weights, per tensor.
     ``operators=True`` writes QOperator form (QLinearConv, QGemm, ...) instead.
     """
-    assert activations in ("int8", "int16"), activations
-    wide = activations == "int16"
+    assert activations in ("int8", "int16", "uint8"), activations
+    wide, unsigned = activations == "int16", activations == "uint8"
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,
@@ -475,12 +477,19 @@ def quantize_qdq(
             out,
             _Reader(),
             quant_format=QuantFormat.QOperator if operators else QuantFormat.QDQ,
-            activation_type=QuantType.QInt16 if wide else QuantType.QInt8,
-            weight_type=QuantType.QInt8,
-            per_channel=True,
+            activation_type={
+                "int8": QuantType.QInt8,
+                "int16": QuantType.QInt16,
+                "uint8": QuantType.QUInt8,
+            }[activations],
+            weight_type=QuantType.QUInt8 if unsigned else QuantType.QInt8,
+            per_channel=not unsigned,
             # The TFLite schemes, spelled out: symmetric weights (zero point
             # 0); int8 activations asymmetric, int16 ones symmetric ("16x8").
-            extra_options={"ActivationSymmetric": wide, "WeightSymmetric": True},
+            extra_options={
+                "ActivationSymmetric": wide,
+                "WeightSymmetric": not unsigned,
+            },
         )
         qmodel = onnx.load(out)
     # quant_pre_process declares every onnxruntime domain; keep the used ones.

@@ -11,8 +11,6 @@ equals the interpreter bit for bit and, in `onnx` mode, onnxruntime within
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -78,43 +76,8 @@ def network() -> onnx.ModelProto:
 
 def quantized_uint8(model: onnx.ModelProto, seed: int = 0) -> onnx.ModelProto:
     """`model` quantized by onnxruntime's quantize_static with its older
-    defaults: QUInt8 activations and QUInt8 weights, per tensor, both
-    asymmetric (otherwise as `zoo.quantize_qdq`)."""
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        QuantFormat,
-        QuantType,
-        quant_pre_process,
-        quantize_static,
-    )
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.feeds: Iterator[dict[str, np.ndarray]] = (
-                zoo.random_input(model, seed + i) for i in range(8)
-            )
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            return next(self.feeds, None)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        pre, out = Path(tmp, "pre.onnx"), Path(tmp, "qdq.onnx")
-        quant_pre_process(model, pre)
-        quantize_static(
-            pre,
-            out,
-            Reader(),
-            quant_format=QuantFormat.QDQ,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QUInt8,
-            per_channel=False,
-        )
-        qmodel = onnx.load(out)
-    used = {node.domain for node in qmodel.graph.node} | {""}
-    kept = [o for o in qmodel.opset_import if o.domain in used]
-    del qmodel.opset_import[:]
-    qmodel.opset_import.extend(kept)
-    return qmodel
+    defaults: QUInt8 activations and QUInt8 weights, per tensor."""
+    return zoo.quantize_qdq(model, seed, activations="uint8")
 
 
 def uint8_ports(model: onnx.ModelProto) -> onnx.ModelProto:
