@@ -30,9 +30,8 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import SSAValue
 
 from tinycc import signature
-from tinycc.dialects import graph
 from tinycc.errors import TinyccError
-from tinycc.interpreter import evaluate_op
+from tinycc.interpreter import trace_function
 
 __all__ = ["METHODS", "Range", "calibrate", "load_samples"]
 
@@ -109,17 +108,9 @@ def _tensors(
 ) -> Iterable[tuple[SSAValue, np.ndarray]]:
     """Every argument and non-constant op result of the flat graph-level body
     with its value, computed op by op."""
-    values: dict[SSAValue, np.ndarray] = dict(
-        zip(function.args, arguments, strict=True)
-    )
-    yield from values.items()
-    for op in function.body.block.ops:
-        if isinstance(op, func.ReturnOp):
-            return
-        results = evaluate_op(op, [values[operand] for operand in op.operands])
-        values.update(zip(op.results, results, strict=True))
-        if not isinstance(op, graph.ConstantOp):
-            yield from zip(op.results, results, strict=True)
+    yield from zip(function.args, arguments, strict=True)
+    for op, results in trace_function(function, arguments):
+        yield from zip(op.results, results, strict=True)
 
 
 def load_samples(path: str | Path, ports: Sequence[signature.Port]) -> list[Sample]:

@@ -32,9 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import onnx
-from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, StringAttr
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Operation
 
 from tinycc.importer.builder import NODE_ATTR
 
@@ -117,24 +116,12 @@ def interpreter_results(
 ) -> list[tuple[Operation, np.ndarray]]:
     """Every graph op of `@main` with its (first) result, in program order."""
     from tinycc import signature
-    from tinycc.dialects import graph
-    from tinycc.interpreter import evaluate_op
+    from tinycc.interpreter import trace_function
 
     main = signature.main_function(module)
     ports = signature.inputs(module)
-    values: dict[SSAValue, np.ndarray] = {
-        arg: port.to_ir(np.asarray(feeds[port.name]))
-        for arg, port in zip(main.body.block.args, ports, strict=True)
-    }
-    results = []
-    for op in main.body.block.ops:
-        if isinstance(op, func.ReturnOp):
-            break
-        outputs = evaluate_op(op, [values[operand] for operand in op.operands])
-        values.update(zip(op.results, outputs, strict=True))
-        if not isinstance(op, graph.ConstantOp):
-            results.append((op, outputs[0]))
-    return results
+    arguments = [port.to_ir(np.asarray(feeds[port.name])) for port in ports]
+    return [(op, results[0]) for op, results in trace_function(main, arguments)]
 
 
 # Matching --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ graph op to `evaluate_op`; `run_module` adds the ONNX boundary: names
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 from xdsl.dialects import func
@@ -36,7 +36,7 @@ from xdsl.interpreter import (
     register_impls,
 )
 from xdsl.interpreters.func import FuncFunctions
-from xdsl.ir import Attribute, Operation
+from xdsl.ir import Attribute, Operation, SSAValue
 
 from tinycc import signature, weights
 from tinycc.dialects import graph
@@ -47,7 +47,14 @@ from tinycc.interpreter.integer import INTEGER_KERNELS
 from tinycc.interpreter.kernels import KERNELS
 from tinycc.interpreter.tile import TILE_OPS, TileFunctions
 
-__all__ = ["dequantize", "evaluate_op", "quantize", "run_function", "run_module"]
+__all__ = [
+    "dequantize",
+    "evaluate_op",
+    "quantize",
+    "run_function",
+    "run_module",
+    "trace_function",
+]
 
 # Quantization -------------------------------------------------------------------
 
@@ -153,6 +160,23 @@ def run_function(function: func.FuncOp, args: Sequence[np.ndarray]) -> list[np.n
     interpreter.register_implementations(GraphFunctions())
     interpreter.register_implementations(TileFunctions())
     return list(interpreter.call_op(function, tuple(args)))
+
+
+def trace_function(
+    function: func.FuncOp, args: Sequence[np.ndarray]
+) -> Iterator[tuple[Operation, list[np.ndarray]]]:
+    """Every non-constant op of a flat graph-level body with its results,
+    computed op by op (calibration and layer-by-layer comparison read them)."""
+    values: dict[SSAValue, np.ndarray] = dict(
+        zip(function.body.block.args, args, strict=True)
+    )
+    for op in function.body.block.ops:
+        if isinstance(op, func.ReturnOp):
+            return
+        results = evaluate_op(op, [values[operand] for operand in op.operands])
+        values.update(zip(op.results, results, strict=True))
+        if not isinstance(op, graph.ConstantOp):
+            yield op, results
 
 
 # The ONNX boundary ------------------------------------------------------------------
