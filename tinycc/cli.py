@@ -10,11 +10,15 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
 from tinycc.errors import TinyccError
+
+if TYPE_CHECKING:
+    from tinycc.targets.mcu.presets import Preset
 
 # The second canonicalization folds what fold-qdq exposes (reshapes of
 # quantized constants) and fuses activations into the quantized ops.
@@ -266,6 +270,7 @@ def cmd_compile(args: argparse.Namespace) -> None:
 
     name = args.name or model_identifier(args.model)
     io_in_arena = args.io == "arena"
+    target = check_project(args)
     quantize = {
         "quantize": args.quantize,
         "calibration": args.calibration,
@@ -305,9 +310,41 @@ def cmd_compile(args: argparse.Namespace) -> None:
             f"--ram-budget {budget:,} B (peak at layer "
             f"'{compiled.report['peak_layer']}')"
         )
-    written = write_outputs(compiled, Path(args.output or "."))
+    directory = Path(args.output or ".")
+    if target is None:
+        written = write_outputs(compiled, directory)
+    else:
+        from tinycc.project import example_feeds, export
+
+        feeds = example_feeds(args.model, read_arrays(args.input), input_shapes(args))
+        written = export(
+            compiled,
+            args.model,
+            directory,
+            args.project,
+            target,
+            feeds,
+            given=bool(args.input),
+        )
     print(summary(compiled))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+
+
+def check_project(args: argparse.Namespace) -> Preset | None:
+    """`compile --project`'s target preset, checked to go with the project
+    kind before anything is compiled; None without --project."""
+    if args.project is None:
+        if args.input:
+            raise TinyccError("--input is the input of the --project example")
+        return None
+    if args.emit != "c" or args.print_pipeline:
+        raise TinyccError("--project writes C: it takes no --emit or --print-pipeline")
+    from tinycc.project import check
+    from tinycc.targets.mcu import preset
+
+    target = preset(args.target)
+    check(args.project, target)
+    return target
 
 
 def parse_bytes(text: str) -> int:
@@ -472,6 +509,20 @@ def build_parser() -> argparse.ArgumentParser:
         "99.99th percentile of |x|",
     )
     sub.add_argument("--ram-budget", type=parse_bytes, metavar="BYTES")
+    sub.add_argument(
+        "--project",
+        choices=["make", "cmake", "esp-idf"],
+        help="also write a project that builds an example program around the "
+        "model: a Makefile or CMakeLists.txt (host, Cortex-M), or an ESP-IDF "
+        "component (esp32, esp32s3)",
+    )
+    sub.add_argument(
+        "--input",
+        action="append",
+        metavar="[NAME=]FILE.npy",
+        help="the input the --project example runs on (default: the random "
+        "input of verify --seed 0)",
+    )
     sub.add_argument("-p", "--passes", metavar="PIPELINE", help="replace the pipeline")
     return parser
 

@@ -48,7 +48,7 @@ ALIGN_MACRO = """\
 _LINE_WIDTH = 96
 
 
-def _fill_lines(values: list[str]) -> list[str]:
+def fill_lines(values: list[str]) -> list[str]:
     """Comma-separated values, as many per line as fit in `_LINE_WIDTH`."""
     rows: list[str] = []
     row = INDENT
@@ -86,7 +86,7 @@ def global_definition(
     values = list(array_literals(dense_array(initial, type_), type_.element_type))  # type: ignore[arg-type]
     if any(is_special_literal(value) for value in values):
         needs.headers.add("math.h")
-    rows = _fill_lines(values)
+    rows = fill_lines(values)
     align = f" TINYCC_ALIGN({op.alignment.value.data})" if op.alignment else ""
     prefix = f"{storage} " if storage else ""
     return (
