@@ -124,3 +124,35 @@ def test_cli_emits_each_level(tmp_path: Path) -> None:
         assert marker in done.stdout
     pipeline = tinycc("compile", path, "--print-pipeline")
     assert "lower-graph-to-tile" in pipeline.stdout and "bufferize" in pipeline.stdout
+
+
+def test_peak_layer_is_the_step_with_the_most_live_bytes(tmp_path: Path) -> None:
+    """A reshape is a view, not a layer function: the peak must still name
+    the layer where the most bytes are live (its own `live_bytes`)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = np.random.default_rng(0).standard_normal((16, 1, 3, 3))
+    graph = helper.make_graph(
+        [
+            helper.make_node("Reshape", ["x", "shape"], ["image"]),
+            helper.make_node("Conv", ["image", "w"], ["c"], pads=[1, 1, 1, 1]),
+            helper.make_node("GlobalAveragePool", ["c"], ["y"]),
+        ],
+        "reshape_first",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 1, 1])],
+        [
+            numpy_helper.from_array(np.asarray([1, 1, 8, 8], np.int64), "shape"),
+            numpy_helper.from_array(weight.astype(np.float32), "w"),
+        ],
+    )
+    path = tmp_path / "model.onnx"
+    onnx.save(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path
+    )
+    _, compiled = compile_model(str(path))
+    assert compiled is not None
+    layers = compiled.report["layers"]
+    busiest = max(layers, key=lambda layer: layer["live_bytes"])
+    assert compiled.report["peak_layer"] == busiest["name"]
+    assert busiest["op"] == "graph.conv2d"

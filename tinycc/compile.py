@@ -111,7 +111,6 @@ def build_report(compiled_module: ModuleOp, source: bytes, name: str, target: st
         raise TinyccError("internal: the loop-level module has no memory plan")
     plan = memory.data
     layers = layer_summaries(compiled_module)
-    peak_step = plan["peak_step"].value.data
     return {
         "schema": REPORT_SCHEMA,
         "model": name,
@@ -121,7 +120,7 @@ def build_report(compiled_module: ModuleOp, source: bytes, name: str, target: st
         "lower_bound_bytes": plan["lower_bound_bytes"].value.data,
         "weights_bytes": weights_bytes(compiled_module),
         "macs": sum(int(layer.get("macs", 0)) for layer in layers),
-        "peak_layer": layers[peak_step]["name"] if peak_step < len(layers) else None,
+        "peak_layer": plan["peak_layer"].data or None,
         "live_at_peak": [s.data for s in plan["live_at_peak"].data],
         "float_layers": float_layers(layers),
         "layers": layers,

@@ -87,6 +87,8 @@ class LoopModuleBuilder:
     globals: dict[str, memref.GlobalOp] = field(default_factory=dict)
     layers: list[func.FuncOp] = field(default_factory=list)
     layer_names: set[str] = field(default_factory=set)
+    # What runs at each schedule step: a layer function, or a view's name.
+    step_names: dict[int, str] = field(default_factory=dict)
 
     def weight(self, constant: graph.ConstantOp, builder: Builder) -> SSAValue:
         name = c_identifier(constant.sym_name.data)
@@ -162,7 +164,9 @@ class LoopModuleBuilder:
         for step, op in enumerate(self.schedule.ops):
             buffers[op.result] = buffer_of(op.result)
             if self.is_view(op):
-                continue  # same bytes, new shape: the view is all there is
+                # same bytes, new shape: the view is all there is
+                self.step_names[step] = self.schedule.names[op.result]
+                continue
             operands = [
                 self.weight(v.owner, builder)
                 if isinstance(v.owner, graph.ConstantOp)
@@ -170,6 +174,7 @@ class LoopModuleBuilder:
                 for v in op.inputs
             ]
             name = self.layer(op, step)
+            self.step_names[step] = name
             builder.insert(func.CallOp(name, [*operands, buffers[op.result]], []))
         for value, user in zip(returned, user_outputs, strict=True):
             if isinstance(value.owner, graph.ConstantOp):  # a constant output
@@ -218,13 +223,14 @@ def port_attrs(port: signature.Port, role: str) -> DictionaryAttr:
     return DictionaryAttr(attrs)
 
 
-def memory_report(plan: Plan, io_in_arena: bool) -> DictionaryAttr:
+def memory_report(plan: Plan, io_in_arena: bool, peak_layer: str) -> DictionaryAttr:
     return DictionaryAttr(
         {
             "io_in_arena": IntegerAttr(int(io_in_arena), 1),
             "arena_bytes": IntegerAttr(plan.arena_bytes, 64),
             "lower_bound_bytes": IntegerAttr(plan.lower_bound_bytes, 64),
             "peak_step": IntegerAttr(plan.peak_step, 64),
+            "peak_layer": StringAttr(peak_layer),
             "live_at_peak": ArrayAttr([StringAttr(n) for n in plan.live_at_peak]),
             "strategy": StringAttr(plan.strategy),
         }
@@ -261,4 +267,7 @@ class BufferizePass(ModulePass):
         for new in list(loop_module.body.block.ops):
             new.detach()
             op.body.block.add_op(new)
-        op.attributes["tinycc.memory"] = memory_report(arena_plan, self.io_in_arena)
+        peak_layer = builder.step_names.get(arena_plan.peak_step, "")
+        op.attributes["tinycc.memory"] = memory_report(
+            arena_plan, self.io_in_arena, peak_layer
+        )

@@ -6,7 +6,7 @@
 // nothing, and the I/O is copied in and out of the arena, or used where the
 // caller put it.
 
-// CHECK: builtin.module attributes {tinycc.memory = {io_in_arena = true, arena_bytes = 32 : i64, lower_bound_bytes = 32 : i64
+// CHECK: builtin.module attributes {tinycc.memory = {io_in_arena = true, arena_bytes = 32 : i64, lower_bound_bytes = 32 : i64, peak_step = 0 : i64, peak_layer = "relu"
 // CHECK: func.func private @relu(%input: memref<1x4xf32>, %output: memref<1x4xf32>) attributes {tinycc.layer = {op = "graph.relu", shape = "1x4", macs = 0 : i64, dtype = "float32", live_bytes = 32 : i64}}
 // CHECK: func.func @m_run(%0: memref<32xi8> {tinycc.role = "arena"}, %1: memref<1x4xf32> {onnx.name = "x", tinycc.role = "input"}, %2: memref<1x4xf32> {onnx.name = "y", tinycc.role = "output"}) {
 // CHECK-NEXT: %3 = arith.constant 0 : index
