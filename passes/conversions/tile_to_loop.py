@@ -104,7 +104,7 @@ class LoopModuleBuilder:
             memref.GetGlobalOp(name, buffer_type(constant.result.type))
         ).memref
 
-    def layer(self, op: tile.ComputeOp, step: int) -> str:
+    def layer(self, op: tile.ComputeOp, step: int) -> kernels.Layer:
         name = self.schedule.names[op.result]
         while name in self.layer_names:
             name += "_"
@@ -117,7 +117,7 @@ class LoopModuleBuilder:
         info["live_bytes"] = IntegerAttr(self.live_bytes(step), 64)
         layer.attributes["tinycc.layer"] = DictionaryAttr(info)
         self.layers.append(layer)
-        return name
+        return built
 
     def live_bytes(self, step: int) -> int:
         buffers = self.schedule.buffers
@@ -167,13 +167,15 @@ class LoopModuleBuilder:
                 # same bytes, new shape: the view is all there is
                 self.step_names[step] = self.schedule.names[op.result]
                 continue
+            built = self.layer(op, step)
             operands = [
                 self.weight(v.owner, builder)
                 if isinstance(v.owner, graph.ConstantOp)
                 else buffers[v]
-                for v in op.inputs
+                for index, v in enumerate(op.inputs)
+                if index not in built.unread
             ]
-            name = self.layer(op, step)
+            name = built.function.sym_name.data
             self.step_names[step] = name
             builder.insert(func.CallOp(name, [*operands, buffers[op.result]], []))
         for value, user in zip(returned, user_outputs, strict=True):

@@ -49,6 +49,7 @@ from tinycc.kernels import (
     softmax,
 )
 from tinycc.kernels.builder import KernelBuilder
+from tinycc.kernels.quantized import constant_operand
 
 __all__ = ["INTEGER_KERNELS", "KERNELS", "Layer", "build_layer", "macs", "supported"]
 
@@ -133,6 +134,9 @@ class Layer:
 
     function: func.FuncOp
     tables: list[memref.GlobalOp]
+    # Operands the kernel never reads (a constant it replaced by a table, e.g.
+    # a bias folded with the input zero point): not parameters of `function`.
+    unread: frozenset[int] = frozenset()
 
 
 def build_layer(op: Operation, name: str) -> Layer:
@@ -155,6 +159,7 @@ def build_layer(op: Operation, name: str) -> Layer:
         KERNELS[type(op)](kb, op, list(block.args[:-1]), block.args[-1])
     kb.insert(func.ReturnOp())
     kb.finish()
+    unread = _drop_unread_constants(op, block)
     function = func.FuncOp(name, ([a.type for a in block.args], []), body, "private")
     function.attributes["tinycc.layer"] = DictionaryAttr(
         {
@@ -166,7 +171,22 @@ def build_layer(op: Operation, name: str) -> Layer:
             "dtype": StringAttr(_element_name(op.results[0])),
         }
     )
-    return Layer(function, list(kb.tables.values()))
+    return Layer(function, list(kb.tables.values()), unread)
+
+
+def _drop_unread_constants(op: Operation, block: Block) -> frozenset[int]:
+    """Remove the parameters of constant operands the kernel does not read,
+    so that their bytes need not be in flash; their operand indices."""
+    unread = [
+        index
+        for index, (arg, operand) in enumerate(
+            zip(block.args[:-1], op.operands, strict=True)
+        )
+        if not arg.uses and constant_operand(operand) is not None
+    ]
+    for index in reversed(unread):
+        block.erase_arg(block.args[index])
+    return frozenset(unread)
 
 
 def _element_name(value: SSAValue) -> str:
