@@ -95,3 +95,29 @@ def test_16x8_layer(name: str, rounding: str, tmp_path: Path) -> None:
     rescaling (tflite mode) or the exact one (onnx mode)."""
     model = quantized(SIXTEEN_BY_EIGHT[name], activations="int16")
     check_int8(model, tmp_path, rounding)
+
+
+def test_a_folded_bias_leaves_no_dead_weights(tmp_path: Path) -> None:
+    """A 1x1 convolution folds the input zero point into its bias table; the
+    original bias is then not a parameter of the layer nor a global."""
+    from xdsl.dialects import func, memref
+
+    from tinycc.compile import compile_model
+
+    path = tmp_path / "model.onnx"
+    onnx.save(quantized(CASES["conv_1x1"]), path)
+    _, compiled = compile_model(str(path))
+    assert compiled is not None
+    ops = list(compiled.module.ops)
+    tables = [op.sym_name.data for op in ops if isinstance(op, memref.GlobalOp)]
+    layers = [
+        op
+        for op in ops
+        if isinstance(op, func.FuncOp) and "tinycc.layer" in op.attributes
+    ]
+    conv = next(f for f in layers if "conv2d" in str(f.attributes["tinycc.layer"]))
+    assert [a.name_hint for a in conv.body.block.args] == ["input", "weight", "output"]
+    # Besides the layer's own tables (bias, multipliers), only its weight.
+    prefix = f"{conv.sym_name.data}_"
+    assert f"{prefix}bias" in tables
+    assert len([name for name in tables if not name.startswith(prefix)]) == 1
