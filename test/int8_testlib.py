@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 import onnx.version_converter
 from c_pipeline_testlib import Arrays, run_in_c, run_onnxruntime
-from onnx import numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 from tinycc import zoo
 from tinycc.cli import DEFAULT_PIPELINE, apply_pipeline
@@ -25,6 +25,30 @@ from tinycc.importer import import_onnx
 from tinycc.interpreter import run_module
 
 ROUNDINGS = ("tflite", "onnx")
+
+
+def float_model(nodes, input_shape, constants=None) -> onnx.ModelProto:
+    """A float ONNX model of `nodes` reading input `x` (of `input_shape`) and
+    the named constant arrays, giving `y`: what the tests quantize."""
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, input_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [
+            numpy_helper.from_array(np.asarray(v), k)
+            for k, v in (constants or {}).items()
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 10  # onnxruntime 1.31 reads <= 10
+    return model
+
+
+def seeded(shape, seed: int, scale: float = 1.0) -> np.ndarray:
+    """Seeded standard-normal float32 values, times `scale`."""
+    rng = np.random.default_rng(seed)
+    return (scale * rng.standard_normal(shape)).astype(np.float32)
 
 
 def quantized(

@@ -20,8 +20,16 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from int8_testlib import ROUNDINGS, check_int8, interpreted, output_lsb, quantized
-from onnx import TensorProto, helper, numpy_helper
+from int8_testlib import (
+    ROUNDINGS,
+    check_int8,
+    float_model,
+    interpreted,
+    output_lsb,
+    quantized,
+    seeded,
+)
+from onnx import helper
 
 from tinycc import host, signature, zoo
 from tinycc.cli import DEFAULT_PIPELINE, apply_pipeline
@@ -38,21 +46,8 @@ N = helper.make_node
 
 
 def _model(nodes, input_shape, constants) -> onnx.ModelProto:
-    body = helper.make_graph(
-        nodes,
-        "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, input_shape)],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        [numpy_helper.from_array(np.asarray(v), k) for k, v in constants.items()],
-    )
-    model = helper.make_model(body, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 10  # onnxruntime 1.31 reads <= 10
-    return onnx.shape_inference.infer_shapes(model)  # the output's shape
-
-
-def _seeded(shape, seed: int, scale: float = 1.0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return (scale * rng.standard_normal(shape)).astype(np.float32)
+    """`float_model` with the output's shape inferred."""
+    return onnx.shape_inference.infer_shapes(float_model(nodes, input_shape, constants))
 
 
 def _i64(*values: int) -> np.ndarray:
@@ -64,7 +59,7 @@ def _i64(*values: int) -> np.ndarray:
 
 def between_convs(node: onnx.NodeProto, **constants) -> onnx.ModelProto:
     """`conv -> node ("a" to "b") -> conv`: data movement inside a network."""
-    constants |= {"w1": _seeded((4, 4, 3, 3), 1, 0.3), "w2": _seeded((5, 4, 1, 1), 2)}
+    constants |= {"w1": seeded((4, 4, 3, 3), 1, 0.3), "w2": seeded((5, 4, 1, 1), 2)}
     nodes = [
         N("Conv", ["x", "w1"], ["a"], pads=[1, 1, 1, 1]),
         node,
@@ -76,9 +71,9 @@ def between_convs(node: onnx.NodeProto, **constants) -> onnx.ModelProto:
 def flatten() -> onnx.ModelProto:
     """`conv -> reshape -> matmul`."""
     constants = {
-        "w1": _seeded((4, 2, 3, 3), 3, 0.3),
+        "w1": seeded((4, 2, 3, 3), 3, 0.3),
         "shape": _i64(1, -1),
-        "w2": _seeded((36, 5), 4, 0.2),
+        "w2": seeded((36, 5), 4, 0.2),
     }
     nodes = [
         N("Conv", ["x", "w1"], ["a"], pads=[1, 1, 1, 1]),
@@ -90,7 +85,7 @@ def flatten() -> onnx.ModelProto:
 
 def concat_of_scales() -> onnx.ModelProto:
     """Three inputs of different ranges: a conv, the input, a larger conv."""
-    constants = {"w1": _seeded((4, 3, 3, 3), 5, 0.2), "w2": _seeded((2, 3, 1, 1), 6, 3)}
+    constants = {"w1": seeded((4, 3, 3, 3), 5, 0.2), "w2": seeded((2, 3, 1, 1), 6, 3)}
     nodes = [
         N("Conv", ["x", "w1"], ["a"], pads=[1, 1, 1, 1]),
         N("Conv", ["x", "w2"], ["b"]),
@@ -108,7 +103,7 @@ def resized(
 ) -> onnx.ModelProto:
     """`conv -> resize`."""
     constants = {
-        "w1": _seeded((4, shape[1], 3, 3), 7, 0.3),
+        "w1": seeded((4, shape[1], 3, 3), 7, 0.3),
         "scales": np.asarray([1, 1, *scales], np.float32),
     }
     nodes = [
@@ -361,7 +356,7 @@ def graph_in_c(text: str, rounding: str, directory: Path) -> None:
     write_outputs(Compiled("m", compiled), directory)
     program = host.build(directory, "m", compiled, sanitize=True)
     inputs, outputs = host.ports(compiled)
-    feeds = [_seeded(port.type.get_shape(), 12, 1.5) for port in inputs]
+    feeds = [seeded(port.type.get_shape(), 12, 1.5) for port in inputs]
     ours = host.run(program, feeds, outputs)
     expected = run_function(signature.main_function(reference), feeds)
     for actual, wanted in zip(ours, expected, strict=True):
@@ -391,7 +386,7 @@ def test_data_movement_is_exact(name: str, output, rounding: str) -> None:
     """Moving stored integers, shifting the zero point or not, is the QDQ
     meaning exactly, in both modes."""
     model = requantizing(*MOVES[name], output=output)
-    feeds = {"x": _seeded(zoo.random_input(model, 0)["x"].shape, 13, 2.0)}
+    feeds = {"x": seeded(zoo.random_input(model, 0)["x"].shape, 13, 2.0)}
     expected = _graph_level(model, feeds)
     actual = interpreted(model, rounding, feeds)
     np.testing.assert_array_equal(actual["y"], expected["y"])
@@ -402,7 +397,7 @@ def test_requantizing_is_within_one_step(name: str) -> None:
     """Requantizing in fixed point rounds the exact ratio: one step from the
     QDQ meaning at most, and equal nearly everywhere in `onnx` mode."""
     model = REQUANTIZING[name]
-    feeds = {"x": _seeded(zoo.random_input(model, 0)["x"].shape, 8, 2.0)}
+    feeds = {"x": seeded(zoo.random_input(model, 0)["x"].shape, 8, 2.0)}
     expected = _graph_level(model, feeds)["y"]
     step = output_lsb(model, "y")
     for rounding in ROUNDINGS:

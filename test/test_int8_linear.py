@@ -13,32 +13,17 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from int8_testlib import ROUNDINGS, check_int8, quantized
-from onnx import TensorProto, helper, numpy_helper
+from int8_testlib import ROUNDINGS, check_int8, float_model, quantized, seeded
+from onnx import helper
 
 N = helper.make_node
-
-
-def _model(nodes, input_shape, constants) -> onnx.ModelProto:
-    graph = helper.make_graph(
-        nodes,
-        "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, input_shape)],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        [numpy_helper.from_array(v, k) for k, v in constants.items()],
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-
-
-def _seeded(shape, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 
 
 def conv(shape=(1, 8, 9, 7), cout=6, kernel=(3, 3), act=None, **attrs):
     group = attrs.get("group", 1)
     constants = {
-        "w": _seeded((cout, shape[1] // group, *kernel), 1),
-        "b": _seeded((cout,), 2),
+        "w": seeded((cout, shape[1] // group, *kernel), 1),
+        "b": seeded((cout,), 2),
     }
     nodes = [N("Conv", ["x", "w", "b"], ["c" if act else "y"], **attrs)]
     if act == "Relu":
@@ -46,18 +31,18 @@ def conv(shape=(1, 8, 9, 7), cout=6, kernel=(3, 3), act=None, **attrs):
     elif act == "Relu6":
         constants |= {"lo": np.float32(0), "hi": np.float32(6)}
         nodes.append(N("Clip", ["c", "lo", "hi"], ["y"]))
-    return _model(nodes, list(shape), constants)
+    return float_model(nodes, list(shape), constants)
 
 
 def gemm(rows=2, depth=24, cols=10, act=None):
-    constants = {"w": _seeded((depth, cols), 3), "b": _seeded((cols,), 4)}
+    constants = {"w": seeded((depth, cols), 3), "b": seeded((cols,), 4)}
     nodes = [
         N("MatMul", ["x", "w"], ["m"]),
         N("Add", ["m", "b"], ["c" if act else "y"]),
     ]
     if act:
         nodes.append(N(act, ["c"], ["y"]))
-    return _model(nodes, [rows, depth], constants)
+    return float_model(nodes, [rows, depth], constants)
 
 
 CASES = {

@@ -19,28 +19,20 @@ import onnx
 import onnxruntime
 import pytest
 from c_pipeline_testlib import run_in_c
-from int8_testlib import ROUNDINGS, check_int8, interpreted, output_lsb, quantized
-from onnx import TensorProto, helper, numpy_helper
+from int8_testlib import (
+    ROUNDINGS,
+    check_int8,
+    float_model,
+    interpreted,
+    output_lsb,
+    quantized,
+    seeded,
+)
+from onnx import helper, numpy_helper
 
 from tinycc import zoo
 
 N = helper.make_node
-
-
-def _model(nodes, input_shape, constants=None) -> onnx.ModelProto:
-    graph = helper.make_graph(
-        nodes,
-        "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, input_shape)],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        [numpy_helper.from_array(v, k) for k, v in (constants or {}).items()],
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-
-
-def _seeded(shape, seed: int, scale: float = 1.0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return (scale * rng.standard_normal(shape)).astype(np.float32)
 
 
 def logits(
@@ -48,25 +40,25 @@ def logits(
 ) -> onnx.ModelProto:
     """A fully connected layer, then softmax (or `op`): `spread` scales the
     weights, hence the logits' quantization scale."""
-    constants = {"w": _seeded((depth, classes), 1, spread), "b": _seeded(classes, 2)}
+    constants = {"w": seeded((depth, classes), 1, spread), "b": seeded(classes, 2)}
     nodes = [
         N("MatMul", ["x", "w"], ["m"]),
         N("Add", ["m", "b"], ["l"]),
         N(op, ["l"], ["y"], **softmax),
     ]
-    return _model(nodes, [rows, depth], constants)
+    return float_model(nodes, [rows, depth], constants)
 
 
 def conv_then(node: str, shape=(1, 3, 9, 8), **attrs) -> onnx.ModelProto:
     """A 1x1 convolution (so that onnxruntime quantizes what follows), then
     `node` on its output."""
     channels = shape[1]
-    constants = {"w": _seeded((channels, channels, 1, 1), 3), "b": _seeded(channels, 4)}
+    constants = {"w": seeded((channels, channels, 1, 1), 3), "b": seeded(channels, 4)}
     nodes = [
         N("Conv", ["x", "w", "b"], ["c"]),
         N(node, ["c"], ["y"], name="tested", **attrs),
     ]
-    return _model(nodes, list(shape), constants)
+    return float_model(nodes, list(shape), constants)
 
 
 def quantize_output(

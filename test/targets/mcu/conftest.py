@@ -3,10 +3,10 @@ under CI (scripts/setup.sh installs them)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
+from tools_testlib import missing_tool
 
 NEEDED = {
     "arm-none-eabi-gcc": "gcc-arm-none-eabi libnewlib-arm-none-eabi",
@@ -20,6 +20,4 @@ def arm_qemu() -> None:
     if not missing:
         return
     reason = f"not installed: {', '.join(missing)}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
+    missing_tool(reason)
